@@ -1,0 +1,405 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/geo"
+	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/feeds"
+	"github.com/truce-mission/truce/ledger"
+	"github.com/truce-mission/truce/zonecheck"
+)
+
+// Defaults of [Options].
+const (
+	// DefaultFuseDistanceM is how near, in metres, two observations of a related category
+	// must be to fuse into one incident: about the spread of a company-sized position.
+	DefaultFuseDistanceM = 5000.0
+	// DefaultFuseWindow is how near in time two observations must be to fuse.
+	DefaultFuseWindow = 2 * time.Hour
+	// DefaultReviewDeadline is the analyst review deadline when the agreement sets none.
+	DefaultReviewDeadline = 24 * time.Hour
+)
+
+// ErrOutOfOrder is returned by [Engine.Apply] for an index other than the next one.
+var ErrOutOfOrder = errors.New("entry out of order")
+
+// Options tune an engine; zero fields take the defaults.
+type Options struct {
+	FuseDistanceM  float64
+	FuseWindow     time.Duration
+	ReviewDeadline time.Duration // overrides the agreement's review obligation
+}
+
+// Engine is the verification state machine. It is not safe for concurrent use: one
+// goroutine applies the log in order.
+type Engine struct {
+	a     *agreement.Agreement
+	zc    *zonecheck.Checker
+	res   zonecheck.Result
+	opts  Options
+	next  int64     // the index the next entry must have
+	now   time.Time // the log's time
+	cells map[cell][]int64
+	track map[string][]int64
+
+	incidents     []*incident // by id-1
+	notifications []*notification
+	ignored       []Ignored
+	touched       []int64
+}
+
+// New returns an engine for a validated agreement, with the default options.
+func New(a *agreement.Agreement) (*Engine, error) { return NewWithOptions(a, Options{}) }
+
+// NewWithOptions returns an engine for a validated agreement.
+func NewWithOptions(a *agreement.Agreement, opts Options) (*Engine, error) {
+	zc, err := zonecheck.FromAgreement(a, nil)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if opts.FuseDistanceM <= 0 {
+		opts.FuseDistanceM = DefaultFuseDistanceM
+	}
+	if opts.FuseWindow <= 0 {
+		opts.FuseWindow = DefaultFuseWindow
+	}
+	if opts.ReviewDeadline <= 0 {
+		opts.ReviewDeadline = a.Obligations.Review
+	}
+	if opts.ReviewDeadline <= 0 {
+		opts.ReviewDeadline = DefaultReviewDeadline
+	}
+	return &Engine{a: a, zc: zc, opts: opts, cells: map[cell][]int64{}, track: map[string][]int64{}}, nil
+}
+
+// Agreement returns the engine's agreement.
+func (e *Engine) Agreement() *agreement.Agreement { return e.a }
+
+// Size returns the number of entries applied.
+func (e *Engine) Size() int64 { return e.next }
+
+// Now returns the log's time: the latest receipt or tick time applied.
+func (e *Engine) Now() time.Time { return e.now }
+
+// ChangeKind is what happened to an incident as a finding.
+type ChangeKind int
+
+// The change kinds.
+const (
+	ChangeCreated   ChangeKind = iota // became a finding for the first time
+	ChangeUpdated                     // a finding changed (certainty, rules, evidence), or became one again
+	ChangeCancelled                   // stopped being a finding: notified, dismissed, merged away
+)
+
+var changeKindNames = []string{"created", "updated", "cancelled"}
+
+func (k ChangeKind) String() string {
+	if k >= 0 && int(k) < len(changeKindNames) {
+		return changeKindNames[k]
+	}
+	return fmt.Sprintf("ChangeKind(%d)", int(k))
+}
+
+// MarshalText writes the kind's name.
+func (k ChangeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Change says what one entry did to one incident as a finding.
+type Change struct {
+	Kind     ChangeKind
+	Incident int64
+	Version  int   // the incident's version after the change, from 1
+	Index    int64 // the entry that caused it
+}
+
+// Ignored is an entry the engine could not use.
+type Ignored struct {
+	Index  int64  `json:"index"`
+	Reason string `json:"reason"`
+}
+
+// Apply applies the entry at index, which must be [Engine.Size], and returns the changes it
+// caused, in incident order. An entry the engine cannot use is recorded in [State] and is not
+// an error; the only errors are an index out of order and a nil entry.
+func (e *Engine) Apply(index int64, en *ledger.Entry) ([]Change, error) {
+	if index != e.next {
+		return nil, fmt.Errorf("engine: applying entry %d: %w: next is %d", index, ErrOutOfOrder, e.next)
+	}
+	if en == nil {
+		return nil, fmt.Errorf("engine: applying entry %d: nil entry", index)
+	}
+	e.next++
+	if t := en.Received(); t.After(e.now) {
+		e.now = t
+	}
+	e.touched = e.touched[:0]
+	var reason string
+	switch en.Kind() {
+	case ledger.KindObservation:
+		reason = e.observe(index, en)
+	case ledger.KindNotification:
+		reason = e.notify(index, en)
+	case ledger.KindReview:
+		reason = e.review(index, en)
+	case ledger.KindTick:
+		reason = e.tick(en)
+	}
+	if reason != "" {
+		e.ignored = append(e.ignored, Ignored{Index: index, Reason: reason})
+	}
+	return e.changes(index), nil
+}
+
+func (e *Engine) touch(id int64) {
+	if !slices.Contains(e.touched, id) {
+		e.touched = append(e.touched, id)
+	}
+}
+
+// changes evaluates the touched incidents and returns what became of them as findings.
+func (e *Engine) changes(index int64) []Change {
+	slices.Sort(e.touched)
+	var out []Change
+	for _, id := range e.touched {
+		inc := e.incidents[id-1]
+		e.evaluate(inc)
+		finding := inc.verdict == VerdictInfraction
+		sig := inc.signature()
+		var k ChangeKind
+		switch {
+		case finding && !inc.alerted:
+			k = ChangeCreated
+		case finding && (!inc.live || sig != inc.sig):
+			k = ChangeUpdated
+		case !finding && inc.live:
+			k = ChangeCancelled
+		default:
+			inc.sig = sig
+			continue
+		}
+		inc.alerted, inc.live, inc.sig = true, finding, sig
+		inc.version++
+		out = append(out, Change{Kind: k, Incident: id, Version: inc.version, Index: index})
+	}
+	return out
+}
+
+func (e *Engine) tick(en *ledger.Entry) string {
+	var p struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(en.Payload(), &p); err != nil {
+		return "tick: " + err.Error()
+	}
+	if p.Time.After(e.now) {
+		e.now = p.Time.UTC()
+	}
+	return ""
+}
+
+// obsRec is one observation entry as the engine uses it.
+type obsRec struct {
+	index      int64
+	submitter  string
+	role       agreement.Role
+	subParty   string
+	interested bool
+	o          ingest.Observation
+	party      string // assessed, else claimed
+	pt         geo.Point
+	absent     bool
+	track      string
+	zones      []string
+	matches    []match
+}
+
+// match is one rule an observation may break, as located.
+type match struct {
+	rule      *agreement.Rule
+	distanceM float64 // stand-off: distance to the line
+}
+
+func (r *obsRec) count() int {
+	if r.o.Count <= 0 {
+		return 1
+	}
+	return r.o.Count
+}
+
+func (e *Engine) observe(index int64, en *ledger.Entry) string {
+	o, rerr := feeds.DecodeRecord(en.Payload())
+	if rerr != nil {
+		return "observation: " + rerr.Error()
+	}
+	r := &obsRec{index: index, submitter: en.Submitter(), o: o, pt: geo.Point{Lon: o.Position.Lon, Lat: o.Position.Lat}}
+	if id, ok := e.a.Identity(r.submitter); ok {
+		r.role, r.subParty = id.Role, id.Party
+	}
+	if p, ok := e.a.Party(r.subParty); ok && p.Kind == agreement.PartyKindParty {
+		r.interested = true
+	}
+	if o.Source == ingest.SourcePartyReport {
+		r.interested = true
+	}
+	r.party = o.AssessedParty
+	if r.party == "" {
+		r.party = o.ClaimedParty
+	}
+	r.absent = isAbsent(o.Text)
+	if o.Track != nil {
+		switch {
+		case o.Track.MMSI != 0:
+			r.track = fmt.Sprintf("mmsi:%d", o.Track.MMSI)
+		case o.Track.ICAO != "":
+			r.track = "icao:" + o.Track.ICAO
+		}
+	}
+	e.locate(r)
+
+	inc := e.fuse(r)
+	switch {
+	case inc != nil:
+		inc.obs = append(inc.obs, r)
+		e.index(inc.id, r)
+		e.touch(inc.id)
+	case r.absent:
+		return "observation " + quote(o.ID) + ": counter-evidence near no incident"
+	case len(r.matches) > 0:
+		inc = &incident{id: int64(len(e.incidents)) + 1, opened: e.now, obs: []*obsRec{r}}
+		inc.reviewDue = inc.opened.Add(e.opts.ReviewDeadline)
+		e.incidents = append(e.incidents, inc)
+		e.index(inc.id, r)
+		e.touch(inc.id)
+	}
+	return ""
+}
+
+// isAbsent reports whether an observation's text marks it as counter-evidence.
+func isAbsent(text string) bool {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(text), "absent")
+	return ok && (rest == "" || rest[0] == ':' || rest[0] == ' ' || rest[0] == ',' || rest[0] == '.')
+}
+
+// locate finds the zones and the rules the observation may break at its observed time.
+func (e *Engine) locate(r *obsRec) {
+	q := zonecheck.Query{Point: r.pt, Time: r.o.Observed, Category: r.o.Category, Party: r.party, Count: math.MaxInt32}
+	if r.o.Position.AltM != nil {
+		q.Alt, q.HasAlt = *r.o.Position.AltM, true
+	}
+	if _, ok := e.a.Category(q.Category); !ok {
+		q.Category = ""
+	}
+	if _, ok := e.a.Party(q.Party); !ok {
+		q.Party = ""
+	}
+	if err := e.zc.Check(&q, &e.res); err != nil {
+		return
+	}
+	zones := e.zc.Zones()
+	for _, zi := range e.res.Zones {
+		r.zones = append(r.zones, zones[zi].ID)
+	}
+	if r.absent || q.Category == "" {
+		return
+	}
+	rules := e.zc.Rules()
+	for _, b := range e.res.Breaches {
+		ar, ok := e.a.Rule(rules[b.Rule].ID)
+		if !ok {
+			continue
+		}
+		r.matches = append(r.matches, match{rule: ar, distanceM: b.DistanceM})
+	}
+}
+
+// cell is a square of the fusion grid.
+type cell struct{ x, y int32 }
+
+func (e *Engine) cellDeg() float64 { return max(0.01, 1.1*e.opts.FuseDistanceM/111320) }
+
+func (e *Engine) cellOf(p geo.Point) cell {
+	d := e.cellDeg()
+	return cell{int32(math.Floor(p.Lon / d)), int32(math.Floor(p.Lat / d))}
+}
+
+// index files an incident's observation under its cell and track.
+func (e *Engine) index(id int64, r *obsRec) {
+	c := e.cellOf(r.pt)
+	if l := e.cells[c]; len(l) == 0 || l[len(l)-1] != id {
+		e.cells[c] = append(l, id)
+	}
+	if r.track != "" {
+		if l := e.track[r.track]; len(l) == 0 || l[len(l)-1] != id {
+			e.track[r.track] = append(l, id)
+		}
+	}
+}
+
+// fuse returns the incident r belongs to, or nil.
+func (e *Engine) fuse(r *obsRec) *incident {
+	var cands []int64
+	if r.track != "" {
+		cands = append(cands, e.track[r.track]...)
+	}
+	if r.o.Category != "" {
+		d := e.cellDeg()
+		c := e.cellOf(r.pt)
+		cos := math.Cos(math.Min(math.Abs(r.pt.Lat)+d, 89) * math.Pi / 180)
+		rx := int32(math.Ceil(e.opts.FuseDistanceM / (d * 111320 * math.Max(cos, 0.01))))
+		for y := c.y - 1; y <= c.y+1; y++ {
+			for x := c.x - rx; x <= c.x+rx; x++ {
+				cands = append(cands, e.cells[cell{x, y}]...)
+			}
+		}
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	for _, id := range cands {
+		inc := e.incidents[id-1]
+		if inc.verdict == VerdictMerged || inc.verdict == VerdictDismissed {
+			continue
+		}
+		if e.joins(inc, r) {
+			return inc
+		}
+	}
+	return nil
+}
+
+// joins reports whether r reports the same event as one of inc's observations.
+func (e *Engine) joins(inc *incident, r *obsRec) bool {
+	for _, x := range inc.obs {
+		dt := r.o.Observed.Sub(x.o.Observed)
+		if dt < 0 {
+			dt = -dt
+		}
+		if dt > e.opts.FuseWindow {
+			continue
+		}
+		if r.track != "" && r.track == x.track {
+			return true
+		}
+		if r.party != "" && x.party != "" && r.party != x.party {
+			continue
+		}
+		if r.o.Category == "" || x.o.Category == "" {
+			continue
+		}
+		if !e.a.CategoryCovers(r.o.Category, x.o.Category) && !e.a.CategoryCovers(x.o.Category, r.o.Category) {
+			continue
+		}
+		if geo.DistanceMeters(r.pt, x.pt) <= e.opts.FuseDistanceM {
+			return true
+		}
+	}
+	return false
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -1,0 +1,436 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/ingest"
+)
+
+// Verdict is what an incident amounts to.
+type Verdict int
+
+// The verdicts. Only [VerdictInfraction] is a finding.
+const (
+	VerdictInfraction  Verdict = iota // breaks a rule: a finding
+	VerdictWithinLimit                // only ceilings, none exceeded
+	VerdictNotified                   // explained by a covering prior notification
+	VerdictDismissed                  // dismissed by an analyst's review
+	VerdictMerged                     // merged into another incident by an analyst's review
+)
+
+var verdictNames = []string{"infraction", "within-limit", "notified", "dismissed", "merged"}
+
+func (v Verdict) String() string {
+	if v >= 0 && int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
+// MarshalText writes the verdict's name.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// ParseVerdict parses a verdict's name.
+func ParseVerdict(s string) (Verdict, error) {
+	if i := slices.Index(verdictNames, s); i >= 0 {
+		return Verdict(i), nil
+	}
+	return 0, fmt.Errorf("unknown verdict %q (want one of %s)", s, strings.Join(verdictNames, ", "))
+}
+
+// Incident is the read-only view of one incident.
+type Incident struct {
+	ID        int64               `json:"id"`
+	Version   int                 `json:"version"` // the number of changes reported for it
+	Verdict   Verdict             `json:"verdict"`
+	Certainty agreement.Certainty `json:"certainty"`
+	Category  string              `json:"category"`
+	Party     string              `json:"party"`
+	Track     string              `json:"track,omitempty"`
+	// Position is the [lon, lat] of the first supporting observation.
+	Position [2]float64  `json:"position"`
+	Zones    []string    `json:"zones"` // the zones of the supporting observations, sorted
+	Count    int         `json:"count"` // the largest one-source total
+	Rules    []RuleMatch `json:"rules"`
+	Evidence []Evidence  `json:"evidence"`
+	// Explanation is the verdict in sentences: the rules, the certainty and why.
+	Explanation []string  `json:"explanation"`
+	First       time.Time `json:"first"` // the earliest observed time of its supporting observations
+	Last        time.Time `json:"last"`
+	Opened      time.Time `json:"opened"` // the log's time when it was opened
+	ReviewDue   time.Time `json:"review_due"`
+	Review      *Review   `json:"review,omitempty"`
+	MergedInto  int64     `json:"merged_into,omitempty"`
+}
+
+// RuleMatch is one rule an incident's observations touch.
+type RuleMatch struct {
+	Rule      string  `json:"rule"`
+	Kind      string  `json:"kind"`
+	Class     string  `json:"class"`
+	Zone      string  `json:"zone,omitempty"` // prohibit, ceiling, confine
+	Line      string  `json:"line,omitempty"` // stand-off
+	DistanceM float64 `json:"distance_m,omitempty"`
+	Count     int     `json:"count,omitempty"`
+	Max       int     `json:"max,omitempty"`
+	Breached  bool    `json:"breached"`
+	// CoveredBy is the ledger index of the notification that explains it, or -1.
+	CoveredBy int64 `json:"covered_by"`
+}
+
+// Counted says how a piece of evidence weighed.
+type Counted string
+
+// The ways evidence counts.
+const (
+	CountedFor     Counted = "for"
+	CountedAgainst Counted = "against"
+	CountedExplain Counted = "explains"
+	CountedNone    Counted = "none"
+)
+
+// Evidence is one entry behind a verdict and why it counted.
+type Evidence struct {
+	Index     int64   `json:"index"`
+	Kind      string  `json:"kind"` // observation, notification, review
+	ID        string  `json:"id,omitempty"`
+	Submitter string  `json:"submitter"`
+	Counted   Counted `json:"counted"`
+	Why       string  `json:"why"`
+}
+
+// Review is the analyst review that completed an incident's review.
+type Review struct {
+	Index   int64  `json:"index"`
+	Analyst string `json:"analyst"`
+	Action  string `json:"action"`
+	Note    string `json:"note,omitempty"`
+}
+
+// incident is the engine's own record of an incident.
+type incident struct {
+	id         int64
+	obs        []*obsRec // in ledger order
+	opened     time.Time
+	reviewDue  time.Time
+	review     *Review
+	setCert    *agreement.Certainty // set by a confirm review
+	setCertAt  int64
+	mergedInto int64
+	dismissed  bool
+	merges     []Evidence // merge and split reviews, for the record
+
+	version int
+	alerted bool   // a change has been reported
+	live    bool   // the last change reported it as a finding
+	sig     string // what the last change reported
+
+	verdict   Verdict
+	certainty agreement.Certainty
+	view      Incident
+}
+
+// signature is what a change reports: a new one means an update.
+func (inc *incident) signature() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%d", inc.verdict, inc.certainty, inc.view.Count)
+	for _, x := range inc.view.Evidence {
+		if x.Counted == CountedNone {
+			continue // a late notice or a review: the finding itself is unchanged
+		}
+		fmt.Fprintf(&b, "|%d:%s", x.Index, x.Counted)
+	}
+	for _, r := range inc.view.Rules {
+		fmt.Fprintf(&b, "|%s:%t:%d", r.Rule, r.Breached, r.CoveredBy)
+	}
+	return b.String()
+}
+
+// evaluate recomputes the incident's rules, verdict, certainty and explanation.
+func (e *Engine) evaluate(inc *incident) {
+	v := Incident{ID: inc.id, Opened: inc.opened, ReviewDue: inc.reviewDue, Review: inc.review, MergedInto: inc.mergedInto}
+	var support []*obsRec
+	for _, r := range inc.obs {
+		if !r.absent {
+			support = append(support, r)
+		}
+	}
+	zones := map[string]bool{}
+	for i, r := range support {
+		if i == 0 {
+			v.Category, v.Position, v.Track = r.o.Category, [2]float64{r.pt.Lon, r.pt.Lat}, r.track
+			v.First, v.Last = r.o.Observed, r.o.Observed
+		}
+		if v.Party == "" {
+			v.Party = r.party
+		}
+		if r.o.Observed.Before(v.First) {
+			v.First = r.o.Observed
+		}
+		if r.o.Observed.After(v.Last) {
+			v.Last = r.o.Observed
+		}
+		for _, z := range r.zones {
+			zones[z] = true
+		}
+	}
+	for z := range zones {
+		v.Zones = append(v.Zones, z)
+	}
+	slices.Sort(v.Zones)
+	v.Count = sourceTotal(support)
+
+	// Rules, in agreement order.
+	for _, ar := range e.a.Rules {
+		var ms []*obsRec
+		dist := -1.0
+		for _, r := range support {
+			for _, m := range r.matches {
+				if m.rule == ar {
+					ms = append(ms, r)
+					if ar.Kind == agreement.RuleStandOff && (dist < 0 || m.distanceM < dist) {
+						dist = m.distanceM
+					}
+				}
+			}
+		}
+		if len(ms) == 0 {
+			continue
+		}
+		rm := RuleMatch{Rule: ar.ID, Kind: ar.Kind.String(), Class: ar.Class, Zone: ar.Zone, Line: ar.Line, CoveredBy: -1, Count: sourceTotal(ms)}
+		if rm.Class == "" {
+			rm.Class = ar.ID
+		}
+		switch ar.Kind {
+		case agreement.RuleCeiling:
+			rm.Max = ar.Max
+			rm.Breached = rm.Count > ar.Max
+		case agreement.RuleStandOff:
+			rm.DistanceM = dist
+			rm.Breached = true
+		default:
+			rm.Breached = true
+		}
+		v.Rules = append(v.Rules, rm)
+	}
+
+	// Notifications.
+	var notes []Evidence
+	for _, n := range e.notifications {
+		ok, why := e.covers(n, v.Party, support, &v)
+		if why == "" {
+			continue
+		}
+		c := CountedNone
+		if ok {
+			c = CountedExplain
+		}
+		notes = append(notes, Evidence{Index: n.index, Kind: "notification", ID: n.p.ID, Submitter: n.submitter, Counted: c, Why: why})
+	}
+
+	// Verdict.
+	breached, covered := 0, 0
+	for _, rm := range v.Rules {
+		if rm.Breached {
+			breached++
+			if rm.CoveredBy >= 0 {
+				covered++
+			}
+		}
+	}
+	switch {
+	case inc.mergedInto != 0:
+		v.Verdict = VerdictMerged
+	case inc.dismissed:
+		v.Verdict = VerdictDismissed
+	case breached == 0:
+		v.Verdict = VerdictWithinLimit
+	case covered == breached:
+		v.Verdict = VerdictNotified
+	default:
+		v.Verdict = VerdictInfraction
+	}
+
+	// Certainty and the evidence's weight.
+	cert, why, ev := e.certainty(inc, support)
+	v.Certainty = cert
+	v.Evidence = append(ev, notes...)
+	v.Evidence = append(v.Evidence, inc.merges...)
+	if inc.review != nil {
+		v.Evidence = append(v.Evidence, Evidence{Index: inc.review.Index, Kind: "review", Submitter: inc.review.Analyst, Counted: CountedNone, Why: "review: " + inc.review.Action + noteSuffix(inc.review.Note)})
+	}
+	slices.SortStableFunc(v.Evidence, func(a, b Evidence) int { return int(a.Index - b.Index) })
+
+	// Explanation.
+	for _, rm := range v.Rules {
+		v.Explanation = append(v.Explanation, e.explainRule(rm, v.Party, v.Category))
+	}
+	v.Explanation = append(v.Explanation, fmt.Sprintf("verdict %s, certainty %s: %s", v.Verdict, cert, why))
+	for _, x := range v.Evidence {
+		v.Explanation = append(v.Explanation, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
+	}
+	inc.verdict, inc.certainty, inc.view = v.Verdict, cert, v
+}
+
+func noteSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func quoteOr(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// sourceTotal is the largest, over submitters, of one submitter's counts summed.
+func sourceTotal(rs []*obsRec) int {
+	best := 0
+	for i, r := range rs {
+		seen := false
+		for _, x := range rs[:i] {
+			if x.submitter == r.submitter {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			continue
+		}
+		sum := 0
+		for _, x := range rs[i:] {
+			if x.submitter == r.submitter {
+				sum += x.count()
+			}
+		}
+		best = max(best, sum)
+	}
+	return best
+}
+
+func (e *Engine) explainRule(rm RuleMatch, party, category string) string {
+	who := category
+	if party != "" {
+		who = category + " of " + party
+	}
+	state := "breached"
+	if !rm.Breached {
+		state = "not breached"
+	}
+	if rm.CoveredBy >= 0 {
+		state += ", explained by the notification at #" + fmt.Sprint(rm.CoveredBy)
+	}
+	switch rm.Kind {
+	case "ceiling":
+		return fmt.Sprintf("rule %s (ceiling, class %s): %d %s in zone %s, at most %d allowed: %s", rm.Rule, rm.Class, rm.Count, who, rm.Zone, rm.Max, state)
+	case "stand-off":
+		return fmt.Sprintf("rule %s (stand-off, class %s): %s %.0f m from line %s: %s", rm.Rule, rm.Class, who, rm.DistanceM, rm.Line, state)
+	case "confine":
+		return fmt.Sprintf("rule %s (confine, class %s): %s outside zone %s: %s", rm.Rule, rm.Class, who, rm.Zone, state)
+	}
+	return fmt.Sprintf("rule %s (%s, class %s): %s in zone %s: %s", rm.Rule, rm.Kind, rm.Class, who, rm.Zone, state)
+}
+
+// certainty weighs the observations of an incident.
+func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certainty, string, []Evidence) {
+	var ev []Evidence
+	own := false
+	score, interestedScore := 0.0, 0.0
+	var indepSubs []string
+	var kinds []ingest.SourceKind
+	var latestIndep time.Time
+	for _, r := range inc.obs {
+		if r.absent {
+			continue
+		}
+		desc := fmt.Sprintf("%s (%s, %s) at %s", r.o.Source, r.role, partyOr(r.subParty), r.o.Observed.Format(time.RFC3339))
+		var why string
+		switch {
+		case r.role == agreement.RoleMonitor && r.o.Source == ingest.SourceGroundMonitor:
+			own = true
+			why = "the mission's own ground observation: " + desc
+		case r.interested:
+			why = "interested source: " + desc + "; alone it cannot raise certainty above possible"
+		default:
+			why = "independent source: " + desc
+		}
+		if !r.interested {
+			if r.o.Observed.After(latestIndep) {
+				latestIndep = r.o.Observed
+			}
+			if !slices.Contains(indepSubs, r.submitter) {
+				indepSubs = append(indepSubs, r.submitter)
+				if slices.Contains(kinds, r.o.Source) {
+					score += 0.5
+					why += "; same sensor kind as an earlier independent source"
+				} else {
+					score++
+					kinds = append(kinds, r.o.Source)
+				}
+			} else {
+				why += "; same submitter as an earlier observation"
+			}
+		} else {
+			interestedScore = 0.5
+		}
+		if len(r.matches) == 0 {
+			why += "; corroborates, breaks no rule itself"
+		}
+		ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedFor, Why: why})
+	}
+	score += interestedScore
+
+	var cert agreement.Certainty
+	var why string
+	switch {
+	case own:
+		cert, why = agreement.CertaintyObserved, "seen by a mission monitor on the ground"
+	case score >= 1.5:
+		cert, why = agreement.CertaintyLikely, fmt.Sprintf("corroborated by %d independent submitter(s) (%s)", len(indepSubs), strings.Join(indepSubs, ", "))
+	case len(support) > 0:
+		cert, why = agreement.CertaintyPossible, "a single or interested source, not independently corroborated"
+	default:
+		cert, why = agreement.CertaintyUnknown, "no supporting observation"
+	}
+	disputed := false
+	for _, r := range inc.obs {
+		if !r.absent {
+			continue
+		}
+		desc := fmt.Sprintf("reports none at %s by %s (%s, %s)", r.o.Observed.Format(time.RFC3339), r.o.Source, r.role, partyOr(r.subParty))
+		var w string
+		switch {
+		case r.interested:
+			w = desc + "; interested source: recorded, disputes nothing"
+		case cert == agreement.CertaintyObserved:
+			w = desc + "; the mission's own sighting stands"
+		case r.o.Observed.Before(latestIndep):
+			w = desc + "; older than the latest independent sighting"
+		default:
+			w = desc + "; disputes the incident"
+			disputed = true
+		}
+		ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedAgainst, Why: w})
+	}
+	if disputed {
+		cert, why = agreement.CertaintyUnlikely, "disputed by counter-evidence from a source that is not interested"
+	}
+	if inc.setCert != nil {
+		cert, why = *inc.setCert, fmt.Sprintf("set by the analyst review at #%d (evidence alone: %s)", inc.setCertAt, why)
+	}
+	return cert, why, ev
+}
+
+func partyOr(p string) string {
+	if p == "" {
+		return "no party"
+	}
+	return p
+}

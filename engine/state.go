@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truce-mission/truce/agreement"
+)
+
+// State is a read-only snapshot of the engine's state. Every slice is in a fixed order, so
+// that its JSON encoding is canonical and [Engine.StateHash] is a function of the entries
+// applied.
+type State struct {
+	Size          int64          `json:"size"` // entries applied
+	Time          time.Time      `json:"time"` // the log's time
+	Incidents     []Incident     `json:"incidents"`
+	Notifications []Notification `json:"notifications"`
+	// OverdueReviews are the findings whose analyst review is overdue, by incident.
+	OverdueReviews []OverdueReview `json:"overdue_reviews"`
+	// OverdueWithdrawals are the breached phased and stand-off rules, by party, zone and rule.
+	OverdueWithdrawals []Withdrawal `json:"overdue_withdrawals"`
+	Ignored            []Ignored    `json:"ignored"`
+}
+
+// OverdueReview is a finding not reviewed by its deadline.
+type OverdueReview struct {
+	Incident int64     `json:"incident"`
+	Due      time.Time `json:"due"`
+}
+
+// Withdrawal is a party's forces still where a withdrawal rule (a stand-off, or a rule that
+// takes effect after D-day) no longer allows them.
+type Withdrawal struct {
+	Party     string    `json:"party"`
+	Zone      string    `json:"zone"` // the zone, or the line of a stand-off
+	Rule      string    `json:"rule"`
+	Deadline  time.Time `json:"deadline"` // when the rule took effect
+	Incidents []int64   `json:"incidents"`
+}
+
+// Incident returns the view of one incident.
+func (e *Engine) Incident(id int64) (Incident, bool) {
+	if id < 1 || id > int64(len(e.incidents)) {
+		return Incident{}, false
+	}
+	return cloneIncident(e.incidents[id-1]), true
+}
+
+func cloneIncident(inc *incident) Incident {
+	v := inc.view
+	v.Version = inc.version
+	v.Zones = slices.Clone(v.Zones)
+	v.Rules = slices.Clone(v.Rules)
+	v.Evidence = slices.Clone(v.Evidence)
+	v.Explanation = slices.Clone(v.Explanation)
+	if v.Review != nil {
+		r := *v.Review
+		v.Review = &r
+	}
+	return v
+}
+
+// State returns a snapshot of the state.
+func (e *Engine) State() State {
+	s := State{Size: e.next, Time: e.now, Incidents: []Incident{}, Notifications: []Notification{},
+		OverdueReviews: []OverdueReview{}, OverdueWithdrawals: []Withdrawal{}, Ignored: slices.Clone(e.ignored)}
+	if s.Ignored == nil {
+		s.Ignored = []Ignored{}
+	}
+	for _, inc := range e.incidents {
+		v := cloneIncident(inc)
+		s.Incidents = append(s.Incidents, v)
+		if v.Verdict != VerdictInfraction {
+			continue
+		}
+		if v.Review == nil && e.now.After(v.ReviewDue) {
+			s.OverdueReviews = append(s.OverdueReviews, OverdueReview{Incident: v.ID, Due: v.ReviewDue})
+		}
+		for _, rm := range v.Rules {
+			ar, ok := e.a.Rule(rm.Rule)
+			if !ok || !rm.Breached || rm.CoveredBy >= 0 || !(ar.Kind == agreement.RuleStandOff || ar.From.After(e.a.DDay)) {
+				continue
+			}
+			zone := rm.Zone
+			if zone == "" {
+				zone = rm.Line
+			}
+			w := Withdrawal{Party: v.Party, Zone: zone, Rule: rm.Rule, Deadline: ar.From}
+			i := slices.IndexFunc(s.OverdueWithdrawals, func(x Withdrawal) bool {
+				return x.Party == w.Party && x.Zone == w.Zone && x.Rule == w.Rule
+			})
+			if i < 0 {
+				s.OverdueWithdrawals = append(s.OverdueWithdrawals, w)
+				i = len(s.OverdueWithdrawals) - 1
+			}
+			s.OverdueWithdrawals[i].Incidents = append(s.OverdueWithdrawals[i].Incidents, v.ID)
+		}
+	}
+	slices.SortStableFunc(s.OverdueWithdrawals, func(a, b Withdrawal) int {
+		if c := strings.Compare(a.Party, b.Party); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Zone, b.Zone); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	for _, n := range e.notifications {
+		p := n.p
+		p.Zones = slices.Clone(p.Zones)
+		s.Notifications = append(s.Notifications, Notification{Index: n.index, Submitter: n.submitter, Received: n.received, Payload: p})
+	}
+	return s
+}
+
+// StateHash returns the SHA-256 of the canonical encoding of [Engine.State]: the JSON
+// encoding of its fields in declaration order, every slice in its fixed order and no map.
+// Equal hashes prove two replays agree.
+func (e *Engine) StateHash() [32]byte {
+	b, err := json.Marshal(e.State())
+	if err != nil {
+		// State holds only strings, numbers, times and slices of them: it always encodes.
+		panic("engine: encoding state: " + err.Error())
+	}
+	return sha256.Sum256(b)
+}

@@ -1,0 +1,58 @@
+package ingest
+
+import (
+	"io"
+	"time"
+)
+
+// Options are what adapters need to know beyond the bytes.
+type Options struct {
+	// Name is the source's name in errors: a file name, "stdin" or "tcp://host:port".
+	Name string
+	// Now gives the reception time for records that carry no time of their own (AIS without a
+	// tag block, SBS lines with empty dates). Nil means time.Now.
+	Now func() time.Time
+	// MilitaryMMSI lists ships known to be naval or military (from the agreement).
+	MilitaryMMSI map[uint32]bool
+	// MilitaryICAO lists ICAO 24-bit address ranges allocated to military aircraft (from the
+	// agreement), inclusive.
+	MilitaryICAO []ICAORange
+	// MilitaryICAOList lists individual aircraft addresses known to be military.
+	MilitaryICAOList map[uint32]bool
+}
+
+// ICAORange is an inclusive range of 24-bit ICAO aircraft addresses.
+type ICAORange struct{ Lo, Hi uint32 }
+
+// Sink receives what an adapter reads, in input order. Reject is called for each refused
+// record; the adapter goes on with the next one.
+type Sink interface {
+	Observe(Observation)
+	Reject(*RecordError)
+}
+
+// ParseFunc is the shape of every adapter: read r to its end (or until it fails to read),
+// emitting observations and rejections to sink. The returned error is only for the stream
+// itself (an I/O error); bad records are rejections, never errors.
+type ParseFunc func(r io.Reader, opts Options, sink Sink) error
+
+// IsMilitaryICAO reports whether an address is in the agreement's military lists or ranges.
+func (o *Options) IsMilitaryICAO(addr uint32) bool {
+	if o.MilitaryICAOList[addr] {
+		return true
+	}
+	for _, r := range o.MilitaryICAO {
+		if addr >= r.Lo && addr <= r.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+// Clock returns the reception clock.
+func (o *Options) Clock() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,52 @@
+package feeds_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/feeds"
+)
+
+func TestParse(t *testing.T) {
+	opts := ingest.Options{Name: "in", Now: func() time.Time { return time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC) }}
+	capAlert, err := os.ReadFile(sharedData(t, "cap/google-cap-library/validator-examples/thunderstorm.cap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ format, in string }{
+		{"ais", "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n"},
+		{"sbs", "MSG,3,1,1,4CA2D6,1,2024/03/01,12:00:00.000,2024/03/01,12:00:00.050,,35000,,,51.47,-0.46,,,0,0,0,0\n"},
+		{"readsb", `{"now":1709294400,"aircraft":[{"hex":"4ca2d6","lat":51.47,"lon":-0.46,"alt_baro":35000}]}`},
+		{"geojson", `{"type":"Feature","geometry":{"type":"Point","coordinates":[36.4,47]},"properties":{"id":"a","observed":"2026-12-05T08:00:00Z"}}`},
+		{"csv", "id,observed,lon,lat\na,2026-12-05T08:00:00Z,36.4,47\n"},
+		{"CAP", string(capAlert)}, // format names are case-insensitive
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			var c collector
+			if err := feeds.Parse(tc.format, strings.NewReader(tc.in), opts, &c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.obs) != 1 || len(c.rej) != 0 {
+				t.Errorf("%d observations, rejections %q", len(c.obs), c.rejected())
+			}
+		})
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	var c collector
+	err := feeds.Parse("kml", strings.NewReader(""), ingest.Options{}, &c)
+	if !errors.Is(err, feeds.ErrUnknownFormat) {
+		t.Fatalf("err = %v", err)
+	}
+	if want := `unknown format "kml"; known formats: ais, cap, csv, geojson, readsb, sbs`; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+	if got := strings.Join(feeds.Formats(), ","); got != "ais,cap,csv,geojson,readsb,sbs" {
+		t.Errorf("Formats() = %s", got)
+	}
+}

@@ -1,0 +1,74 @@
+package feeds
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/geojson"
+)
+
+// DecodeRecord reads one intake record: an observation object (ingest.Observation's JSON,
+// unknown fields refused) or a GeoJSON Feature (a "type":"Feature" member tells). The
+// observation is validated with ingest.Validate. The error's Field is the JSON path of the
+// value at fault within the record ("position.lat", "properties.count").
+func DecodeRecord(raw []byte) (ingest.Observation, *ingest.RecordError) {
+	var head struct {
+		Type json.RawMessage `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return ingest.Observation{}, &ingest.RecordError{Err: fmt.Errorf("%w: record is not a JSON object", ingest.ErrInvalid)}
+	}
+	if string(head.Type) == `"Feature"` {
+		var s collect
+		_ = geojson.Parse(bytes.NewReader(raw), ingest.Options{Name: "record"}, &s)
+		if s.err != nil {
+			s.err.Source, s.err.Line = "", 0
+			s.err.Field, s.err.Record = s.err.Record, ""
+			return ingest.Observation{}, s.err
+		}
+		return s.obs, nil
+	}
+	var o ingest.Observation
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&o); err != nil {
+		field := ""
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field = te.Field
+		}
+		return o, &ingest.RecordError{Field: field, Err: fmt.Errorf("%w: %v", ingest.ErrInvalid, err)}
+	}
+	if e := ingest.Validate(&o); e != nil {
+		e.Field = observationPath(e.Field)
+		return o, e
+	}
+	return o, nil
+}
+
+// observationPath turns a Validate field name into its JSON path in an observation object.
+func observationPath(field string) string {
+	switch field {
+	case "lat", "lon", "alt_m", "speed_kn", "course_deg":
+		return "position." + field
+	case "icao", "mmsi", "callsign":
+		return "track." + field
+	}
+	return field
+}
+
+type collect struct {
+	obs ingest.Observation
+	n   int
+	err *ingest.RecordError
+}
+
+func (c *collect) Observe(o ingest.Observation) { c.obs = o; c.n++ }
+func (c *collect) Reject(e *ingest.RecordError) {
+	if c.err == nil {
+		c.err = e
+	}
+}

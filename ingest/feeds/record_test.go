@@ -1,0 +1,54 @@
+package feeds
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/truce-mission/truce/ingest"
+)
+
+func TestDecodeRecord(t *testing.T) {
+	for _, c := range []struct {
+		raw, field, id string
+	}{
+		{`{"id":"a","observed":"2026-12-05T08:00:00Z","position":{"lon":36,"lat":47},"source":"uav"}`, "", "a"},
+		{`{"type":"Feature","id":"f","geometry":{"type":"Point","coordinates":[36,47]},"properties":{"observed":"2026-12-05T08:00:00Z","source":"uav"}}`, "", "f"},
+		{`{"id":"a","observed":"2026-12-05T08:00:00Z","position":{"lon":36,"lat":97},"source":"uav"}`, "position.lat", ""},
+		{`{"id":"a","observed":"2026-12-05T08:00:00Z","position":{"lon":36,"lat":47},"source":"uav","colour":"red"}`, "", ""},
+		{`{"id":"a","observed":"2026-12-05T08:00:00Z","position":{"lon":"east","lat":47},"source":"uav"}`, "position.lon", ""},
+		{`{"type":"Feature","id":"g","geometry":{"type":"Point","coordinates":[36,47]},"properties":{"observed":"2026-12-05T08:00:00Z","source":"uav","count":-2}}`, "properties.count", ""},
+		{`[1,2]`, "", ""},
+	} {
+		o, err := DecodeRecord([]byte(c.raw))
+		if c.id != "" {
+			if err != nil || o.ID != c.id {
+				t.Errorf("%s: %v %+v", c.raw, err, o)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", c.raw)
+			continue
+		}
+		if c.field != "" && err.Field != c.field {
+			t.Errorf("%s: field %q, want %q (%v)", c.raw, err.Field, c.field, err)
+		}
+	}
+}
+
+// FuzzDecodeRecord: any bytes give an observation that validates, or an error; never a panic.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add([]byte(`{"id":"a","observed":"2026-12-05T08:00:00Z","position":{"lon":36,"lat":47,"alt_m":3},"track":{"icao":"ABCDEF"},"source":"ads-b"}`))
+	f.Add([]byte(`{"type":"Feature","id":7,"geometry":{"type":"Point","coordinates":[36,47,100]},"properties":{"observed":"2026-12-05T08:00:00Z","source":"uav","category":"tank","count":3}}`))
+	f.Add([]byte(`{"type":"FeatureCollection","features":[]}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o, err := DecodeRecord(raw)
+		if err == nil {
+			if verr := ingest.Validate(&o); verr != nil {
+				t.Fatalf("accepted an invalid observation: %v", verr)
+			}
+		} else if strings.TrimSpace(err.Error()) == "" {
+			t.Fatal("empty error")
+		}
+	})
+}

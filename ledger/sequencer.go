@@ -1,0 +1,194 @@
+package ledger
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/truce-mission/truce/store"
+)
+
+// run is the sequencer: it takes the requests waiting in the queue, as many as fit in one
+// batch, commits them together, and repeats until Close closes the queue and it is empty.
+func (l *Log) run() {
+	defer close(l.done)
+	var carry *request // the request that did not fit in the previous batch
+	for {
+		first := carry
+		carry = nil
+		if first == nil {
+			r, ok := <-l.queue
+			if !ok {
+				return
+			}
+			first = r
+		}
+		batch := []*request{first}
+		n := len(first.prefixes)
+	gather:
+		for n < l.maxBatch {
+			select {
+			case r, ok := <-l.queue:
+				if !ok {
+					break gather
+				}
+				if n+len(r.prefixes) > l.maxBatch {
+					carry = r
+					break gather
+				}
+				batch = append(batch, r)
+				n += len(r.prefixes)
+			default:
+				break gather
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// commit sequences a batch of requests and writes it in one store transaction.
+func (l *Log) commit(batch []*request) {
+	s := &l.seq
+	if s.stale {
+		if err := l.reload(l.ctx); err != nil {
+			l.failAll(batch, fmt.Errorf("ledger unavailable: %w", err))
+			return
+		}
+	}
+	t := l.clock().UTC().Round(0)
+	if err := checkTime("received", t); err != nil {
+		l.failAll(batch, fmt.Errorf("ledger clock: %w", err))
+		return
+	}
+	if t.Before(s.lastReceived) {
+		t = s.lastReceived // receipt times never go back in index order
+	}
+	suffix := append(t.AppendFormat(nil, time.RFC3339Nano), `"}`...)
+
+	work := s.front
+	b := &store.Batch{First: work.size, HashFirst: s.hashCount}
+	pending := map[string]keyRecord{} // keys written by this batch
+	var live []*request               // requests still to be answered after the write
+	for _, r := range batch {
+		saved, nLeaves, nHashes := work, len(b.Leaves), len(b.Hashes)
+		var added []string
+		err := func() error {
+			for i, prefix := range r.prefixes {
+				if r.resolved[i] {
+					continue
+				}
+				key := ""
+				if r.keys != nil {
+					key = r.keys[i]
+				}
+				if key != "" {
+					rec, found, err := l.knownKey(key, r.snapshot, pending)
+					if err != nil {
+						return err
+					}
+					if found {
+						if rec.digest != r.digests[i] {
+							return keyConflict(key, rec.receipt.Index)
+						}
+						r.receipts[i] = rec.receipt
+						r.receipts[i].Duplicate = true
+						continue
+					}
+				}
+				leaf := append(prefix, suffix...)
+				h := tlog.RecordHash(leaf)
+				hashes, err := work.append(h)
+				if err != nil {
+					return fmt.Errorf("ledger: computing stored hashes: %w", err)
+				}
+				b.Leaves = append(b.Leaves, leaf)
+				b.LeafHash = append(b.LeafHash, h)
+				b.Hashes = append(b.Hashes, hashes...)
+				b.Keys = append(b.Keys, key)
+				r.receipts[i] = Receipt{Index: work.size - 1, LeafHash: h, Received: t}
+				if key != "" {
+					pending[key] = keyRecord{receipt: r.receipts[i], digest: r.digests[i]}
+					added = append(added, key)
+				}
+			}
+			return nil
+		}()
+		if err != nil {
+			// The request fails alone: take its entries back out of the batch.
+			work = saved
+			b.Leaves, b.LeafHash, b.Keys = b.Leaves[:nLeaves], b.LeafHash[:nLeaves], b.Keys[:nLeaves]
+			b.Hashes = b.Hashes[:nHashes]
+			for _, k := range added {
+				delete(pending, k)
+			}
+			r.err = err
+			close(r.done)
+			continue
+		}
+		live = append(live, r)
+	}
+
+	if len(b.Leaves) > 0 {
+		if err := l.st.Append(l.ctx, b); err != nil {
+			l.logger.ErrorContext(l.ctx, "ledger: store append failed",
+				slog.Any("error", err), slog.Int64("first", b.First), slog.Int("entries", len(b.Leaves)))
+			// Rebuild from the store before answering, so that a caller who sees the error
+			// also sees the log as the store has it (the batch may have been written
+			// though its reply was lost).
+			s.stale = true
+			if err := l.reload(l.ctx); err != nil {
+				l.logger.ErrorContext(l.ctx, "ledger: reloading from the store failed", slog.Any("error", err))
+			} else {
+				l.logger.InfoContext(l.ctx, "ledger: reloaded from the store", slog.Int64("size", l.Size()))
+			}
+			l.failAll(live, fmt.Errorf("appending to the store: %w", err))
+			return
+		}
+		s.front = work
+		s.hashCount += int64(len(b.Hashes))
+		s.lastReceived = t
+		if len(s.keys)+len(pending) > l.keyCache {
+			// Forget the keys written so far: requests that looked the store up before
+			// this point will look again (see knownKey).
+			s.keys = make(map[string]keyRecord)
+			s.keyFloor = b.First
+		}
+		for k, rec := range pending {
+			s.keys[k] = rec
+		}
+		l.head.Store(&treeHead{size: work.size, root: work.root()})
+	}
+	for _, r := range live {
+		close(r.done)
+	}
+}
+
+// knownKey finds an idempotency key used before: in this batch, among the keys the
+// sequencer wrote since keyFloor, or, for a request whose store lookup happened before
+// keyFloor, in the store.
+func (l *Log) knownKey(key string, snapshot int64, pending map[string]keyRecord) (keyRecord, bool, error) {
+	if rec, ok := pending[key]; ok {
+		return rec, true, nil
+	}
+	s := &l.seq
+	if rec, ok := s.keys[key]; ok {
+		return rec, true, nil
+	}
+	if snapshot >= s.keyFloor {
+		return keyRecord{}, false, nil
+	}
+	rec, found, err := l.storedKey(l.ctx, key)
+	if err != nil {
+		return keyRecord{}, false, err
+	}
+	return rec, found, nil
+}
+
+func (l *Log) failAll(reqs []*request, err error) {
+	for _, r := range reqs {
+		r.err = err
+		close(r.done)
+	}
+}

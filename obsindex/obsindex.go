@@ -1,0 +1,258 @@
+// Package obsindex is the queryable view of the observations in the evidence log: a
+// projection, rebuilt from the log at start and kept current by following it, never written
+// to directly. The log stays the one record; this index only answers "which observations
+// match these filters" fast.
+package obsindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/geo"
+	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/feeds"
+	"github.com/truce-mission/truce/ledger"
+	"github.com/truce-mission/truce/zonecheck"
+)
+
+// Record is one observation entry of the log with what the agreement says about it.
+type Record struct {
+	Index     int64
+	Submitter string
+	Party     string // the submitter's party, "" when it has none
+	Received  time.Time
+	Zones     []string // zone ids the position is in, in declaration order
+	Rules     []string // rule ids the observation may breach at its time
+	Obs       ingest.Observation
+}
+
+// Filter selects observations; zero fields match everything.
+type Filter struct {
+	Since, Until time.Time // observed in [Since, Until)
+	Zone         string    // in this zone
+	Party        string    // claimed or assessed party, or submitted by this party
+	Category     string    // this category or one below it
+	Source       ingest.SourceKind
+	Submitter    string
+}
+
+// Tagger says which zones an observation is in and which rules it may breach.
+type Tagger struct {
+	a  *agreement.Agreement
+	zc *zonecheck.Checker
+	rp sync.Pool
+}
+
+// NewTagger returns a tagger for an agreement.
+func NewTagger(a *agreement.Agreement) (*Tagger, error) {
+	zc, err := zonecheck.FromAgreement(a, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tagger{a: a, zc: zc}
+	t.rp.New = func() any { return new(zonecheck.Result) }
+	return t, nil
+}
+
+// Tag returns the zone and rule ids of o. The party used for party rules is the assessed
+// party, else the claimed one.
+func (t *Tagger) Tag(o *ingest.Observation) (zones, rules []string) {
+	q := zonecheck.Query{
+		Point: geo.Point{Lon: o.Position.Lon, Lat: o.Position.Lat},
+		Time:  o.Observed, Category: o.Category, Count: o.Count,
+		Party: o.AssessedParty,
+	}
+	if q.Party == "" {
+		q.Party = o.ClaimedParty
+	}
+	if o.Position.AltM != nil {
+		q.Alt, q.HasAlt = *o.Position.AltM, true
+	}
+	if _, ok := t.a.Category(q.Category); !ok {
+		q.Category = "" // unknown to the agreement: zones only
+	}
+	r := t.rp.Get().(*zonecheck.Result)
+	defer t.rp.Put(r)
+	if err := t.zc.Check(&q, r); err != nil {
+		return nil, nil
+	}
+	zs, rs := t.zc.Zones(), t.zc.Rules()
+	for _, z := range r.Zones {
+		zones = append(zones, zs[z].ID)
+	}
+	for _, b := range r.Breaches {
+		rules = append(rules, rs[b.Rule].ID)
+	}
+	return zones, rules
+}
+
+// Index holds the observations of a log in log order.
+type Index struct {
+	a   *agreement.Agreement
+	tag *Tagger
+
+	mu      sync.RWMutex
+	recs    []*Record
+	size    int64         // log entries consumed
+	changed chan struct{} // closed and replaced whenever size grows
+}
+
+// New returns an empty index for an agreement.
+func New(a *agreement.Agreement, tag *Tagger) *Index {
+	return &Index{a: a, tag: tag, changed: make(chan struct{})}
+}
+
+// Size returns how many log entries the index has consumed.
+func (x *Index) Size() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.size
+}
+
+// Len returns how many observations the index holds.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.recs)
+}
+
+// Wait blocks until the index has consumed at least size entries, or ctx ends.
+func (x *Index) Wait(ctx context.Context, size int64) error {
+	for {
+		x.mu.RLock()
+		have, ch := x.size, x.changed
+		x.mu.RUnlock()
+		if have >= size {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Apply consumes the leaves of entries [start, start+len(leaves)); start must be Size().
+// Entries of other kinds are skipped; an observation entry whose payload does not decode
+// (one appended through the raw log API) is kept out of the index and logged.
+func (x *Index) Apply(start int64, leaves [][]byte, logger *slog.Logger) error {
+	if got := x.Size(); got != start {
+		return fmt.Errorf("obsindex: applying entries from %d, the index has %d", start, got)
+	}
+	recs := make([]*Record, 0, len(leaves))
+	for i, leaf := range leaves {
+		e, err := ledger.ParseLeaf(leaf)
+		if err != nil {
+			return fmt.Errorf("obsindex: entry %d: %w", start+int64(i), err)
+		}
+		if e.Kind() != ledger.KindObservation {
+			continue
+		}
+		o, rerr := feeds.DecodeRecord(e.Payload())
+		if rerr != nil {
+			if logger != nil {
+				logger.Warn("observation entry not indexed", slog.Int64("index", start+int64(i)), slog.String("error", rerr.Error()))
+			}
+			continue
+		}
+		rec := &Record{Index: start + int64(i), Submitter: e.Submitter(), Received: e.Received(), Obs: o}
+		if id, ok := x.a.Identity(e.Submitter()); ok {
+			rec.Party = id.Party
+		}
+		rec.Zones, rec.Rules = x.tag.Tag(&rec.Obs)
+		recs = append(recs, rec)
+	}
+	x.mu.Lock()
+	x.recs = append(x.recs, recs...)
+	x.size = start + int64(len(leaves))
+	close(x.changed)
+	x.changed = make(chan struct{})
+	x.mu.Unlock()
+	return nil
+}
+
+// Matches reports whether r passes f.
+func (x *Index) Matches(r *Record, f *Filter) bool {
+	o := &r.Obs
+	switch {
+	case !f.Since.IsZero() && o.Observed.Before(f.Since),
+		!f.Until.IsZero() && !o.Observed.Before(f.Until),
+		f.Zone != "" && !slices.Contains(r.Zones, f.Zone),
+		f.Party != "" && o.ClaimedParty != f.Party && o.AssessedParty != f.Party && r.Party != f.Party,
+		f.Category != "" && !x.a.CategoryCovers(f.Category, o.Category),
+		f.Source != ingest.SourceUnknown && o.Source != f.Source,
+		f.Submitter != "" && r.Submitter != f.Submitter:
+		return false
+	}
+	return true
+}
+
+// Query returns up to limit records after log index after (-1 for the start) that pass f
+// and visible, in log order, and whether more may follow.
+func (x *Index) Query(f Filter, visible func(*Record) bool, after int64, limit int) (out []*Record, more bool) {
+	x.mu.RLock()
+	recs := x.recs
+	x.mu.RUnlock()
+	i, _ := slices.BinarySearchFunc(recs, after+1, func(r *Record, idx int64) int {
+		switch {
+		case r.Index < idx:
+			return -1
+		case r.Index > idx:
+			return 1
+		}
+		return 0
+	})
+	for ; i < len(recs); i++ {
+		r := recs[i]
+		if !x.Matches(r, &f) || (visible != nil && !visible(r)) {
+			continue
+		}
+		if len(out) == limit {
+			return out, true
+		}
+		out = append(out, r)
+	}
+	return out, false
+}
+
+// Log is what Follow reads.
+type Log interface {
+	Size() int64
+	Entries(ctx context.Context, start, end int64) ([][]byte, error)
+}
+
+// Follow keeps x current with lg until ctx ends: it applies new entries whenever poke fires,
+// and at least every interval (for entries appended by other nodes sharing the store).
+func Follow(ctx context.Context, lg Log, x *Index, poke <-chan struct{}, interval time.Duration, logger *slog.Logger) error {
+	const chunk = 4096
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for have, want := x.Size(), lg.Size(); have < want; have = x.Size() {
+			end := min(want, have+chunk)
+			leaves, err := lg.Entries(ctx, have, end)
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			}
+			if err := x.Apply(have, leaves, logger); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-poke:
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/truce-mission/truce/store"
+	"github.com/truce-mission/truce/store/storetest"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// openSmall opens a new store whose leaf-hash layout has epochs of 4 entries and blocks of 16,
+// so that a few hundred entries cross many epochs and blocks.
+func openSmall(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(t.Context(), "UPDATE leaf_index_state SET epoch_bits = 2, block_bits = 4"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// leafModel is what the test appended: each entry's leaf hash, as the batch gave it.
+type leafModel struct {
+	hashes []tlog.Hash
+	front  storetest.Frontier
+}
+
+// append appends entries with the given leaf hashes (the store takes them as given, so the
+// test can choose prefixes); the leaves and stored hashes are those of a real log.
+func (m *leafModel) append(t *testing.T, s *Store, hashes []tlog.Hash) {
+	t.Helper()
+	leaves := make([][]byte, len(hashes))
+	for i := range leaves {
+		leaves[i] = fmt.Appendf(nil, "entry %d", m.front.Size()+int64(i))
+	}
+	b := m.front.Batch(leaves, nil)
+	b.LeafHash = hashes
+	if err := s.Append(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	m.front.Advance(b)
+	m.hashes = append(m.hashes, hashes...)
+}
+
+// check compares every lookup and the contents of leaf_index with the model.
+func (m *leafModel) check(t *testing.T, s *Store, absent ...tlog.Hash) {
+	t.Helper()
+	ctx := t.Context()
+	first := map[tlog.Hash]int64{}
+	for i, h := range m.hashes {
+		if _, ok := first[h]; !ok {
+			first[h] = int64(i)
+		}
+	}
+	for h, want := range first {
+		if got, err := s.IndexOfLeafHash(ctx, h); err != nil || got != want {
+			t.Fatalf("size %d: IndexOfLeafHash(%x) = %d, %v; want %d", len(m.hashes), h[:10], got, err, want)
+		}
+	}
+	for _, h := range absent {
+		if _, err := s.IndexOfLeafHash(ctx, h); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("size %d: IndexOfLeafHash(absent %x): %v, want ErrNotFound", len(m.hashes), h[:10], err)
+		}
+	}
+
+	var (
+		epochBits, blockBits, blocks int64
+		cursor                       []byte
+	)
+	if err := s.r.QueryRowContext(ctx, "SELECT epoch_bits, block_bits, blocks, cursor FROM leaf_index_state").
+		Scan(&epochBits, &blockBits, &blocks, &cursor); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(m.hashes))
+	if complete := n >> blockBits; blocks > complete || blocks < complete-1 {
+		t.Fatalf("size %d: %d blocks merged; %d are complete, and merging should be at most one behind", n, blocks, complete)
+	}
+	want := map[int64][]byte{}
+	for i, h := range m.hashes {
+		b := int64(i) >> blockBits
+		if b < blocks || b == blocks && n >= (b+1)<<blockBits && bytes.Compare(h[:8], cursor) < 0 {
+			want[int64(i)] = h[:8]
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT prefix, idx FROM leaf_index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var (
+			prefix []byte
+			idx    int64
+		)
+		if err := rows.Scan(&prefix, &idx); err != nil {
+			t.Fatal(err)
+		}
+		if w, ok := want[idx]; !ok || !bytes.Equal(w, prefix) {
+			t.Fatalf("size %d (blocks %d, cursor %x): leaf_index holds entry %d, prefix %x; want it: %v", n, blocks, cursor, idx, prefix, ok)
+		}
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got != len(want) {
+		t.Fatalf("size %d (blocks %d, cursor %x): leaf_index holds %d entries, want %d", n, blocks, cursor, got, len(want))
+	}
+}
+
+// TestLeafIndexMerge appends batches of many sizes and checks, after each, that every leaf
+// hash is found at its lowest index and that leaf_index holds exactly the merged entries.
+func TestLeafIndexMerge(t *testing.T) {
+	s := openSmall(t, t.TempDir())
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func() (h tlog.Hash) {
+		for i := range h {
+			h[i] = byte(rng.Uint32())
+		}
+		return h
+	}
+	// Hashes that share their 8-byte prefix, to exercise the comparison of whole hashes.
+	shared := random()
+	sibling := func() tlog.Hash { h := random(); copy(h[:8], shared[:8]); return h }
+	var m leafModel
+	var repeats []tlog.Hash
+	for _, n := range []int{1, 1, 2, 3, 5, 8, 13, 21, 34, 1, 55, 16, 16, 16, 17, 3, 64, 1, 1, 1, 100, 7, 200} {
+		hs := make([]tlog.Hash, n)
+		for i := range hs {
+			switch r := rng.IntN(10); {
+			case r == 0:
+				hs[i] = sibling()
+			case r == 1 && len(repeats) > 0:
+				hs[i] = repeats[rng.IntN(len(repeats))] // a leaf appended again
+			default:
+				hs[i] = random()
+				repeats = append(repeats, hs[i])
+			}
+		}
+		m.append(t, s, hs)
+		m.check(t, s, random(), sibling())
+	}
+	if n := len(m.hashes); n < 10<<4 {
+		t.Fatalf("only %d entries: the test should cross ten blocks", n)
+	}
+
+	// A new Store over the same file reads the layout and the merge state from it.
+	dir := filepath.Dir(s.path)
+	s.Close()
+	s2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	m.check(t, s2, random())
+	m.append(t, s2, []tlog.Hash{random(), sibling()})
+	m.check(t, s2, random())
+}
+
+// TestMigrateFromVersion1 opens a file written with the first schema: its entries must be
+// found by leaf hash and by key, and keys must stay unique.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := migrations.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, string(v1)+"; CREATE TABLE schema_version (version INTEGER PRIMARY KEY); INSERT INTO schema_version VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	var f storetest.Frontier
+	leaves := [][]byte{[]byte("a"), []byte("b"), []byte("a"), []byte("c")}
+	b := f.Batch(leaves, []string{"k0", "", "", "k3"})
+	for i, leaf := range leaves {
+		var key any
+		if b.Keys[i] != "" {
+			key = b.Keys[i]
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO entries (idx, leaf, leaf_hash, key) VALUES (?, ?, ?, ?)", i, leaf, b.LeafHash[i][:], key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, h := range b.Hashes {
+		if _, err := db.ExecContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	f.Advance(b)
+
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for leaf, want := range map[string]int64{"a": 0, "b": 1, "c": 3} {
+		if got, err := s.IndexOfLeafHash(ctx, tlog.RecordHash([]byte(leaf))); err != nil || got != want {
+			t.Errorf("IndexOfLeafHash(%q) = %d, %v; want %d", leaf, got, err, want)
+		}
+	}
+	if got, err := s.IndexOfKey(ctx, "k3"); err != nil || got != 3 {
+		t.Errorf("IndexOfKey(k3) = %d, %v; want 3", got, err)
+	}
+	err = s.Append(ctx, f.Batch([][]byte{[]byte("d")}, []string{"k0"}))
+	if !errors.Is(err, store.ErrDuplicateKey) {
+		t.Errorf("Append with a key used before the migration: %v, want ErrDuplicateKey", err)
+	}
+	b = f.Batch([][]byte{[]byte("d")}, []string{"k4"})
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.IndexOfLeafHash(ctx, tlog.RecordHash([]byte("d"))); err != nil || got != 4 {
+		t.Errorf("IndexOfLeafHash(d) = %d, %v; want 4", got, err)
+	}
+}
+
+// TestCursorEncoding checks the boundary arithmetic: the last chunk of a block reaches the end
+// of the prefixes, whatever the batch size.
+func TestCursorEncoding(t *testing.T) {
+	for _, c := range []uint64{0, 1 << 63, ^uint64(0) - 1} {
+		b := binary.BigEndian.AppendUint64(nil, c)
+		if bytes.Compare(b, endOfPrefixes) >= 0 {
+			t.Errorf("prefix %x is not below endOfPrefixes", b)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+)
+
+// TestSettings checks what durability and the read/write split rest on.
+func TestSettings(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	for _, tc := range []struct {
+		db     *sql.DB
+		pragma string
+		want   string
+	}{
+		{s.w, "journal_mode", "wal"},
+		{s.w, "synchronous", "2"}, // FULL: every commit fsyncs the WAL
+		{s.w, "busy_timeout", "5000"},
+		{s.w, "wal_autocheckpoint", "10000"},
+		{s.r, "query_only", "1"},
+		{s.r, "busy_timeout", "5000"},
+	} {
+		var got string
+		if err := tc.db.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+	if _, err := s.r.ExecContext(ctx, "DELETE FROM entries"); err == nil {
+		t.Error("a reader connection could write")
+	}
+}
+
+// TestQueryPlans checks that lookups use the indexes, not a scan of the log.
+func TestQueryPlans(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := []byte("0123456789abcdef0123456789abcdef")
+	for _, tc := range []struct {
+		query string
+		args  []any
+		want  []string
+	}{
+		{leafHashQuery, []any{h}, []string{
+			"SEARCH l USING PRIMARY KEY (prefix=?)",
+			"SEARCH e USING INDEX entries_leaf_recent (epoch=? AND <expr>=?)",
+		}},
+		{mergeChunkQuery, []any{0, 15, h[:8], h[8:16]}, []string{
+			"SEARCH e USING COVERING INDEX entries_leaf_recent (epoch=? AND <expr>>? AND <expr><?)",
+		}},
+		{"SELECT idx FROM entries WHERE key = ?", []any{"k"}, []string{"USING COVERING INDEX entries_key"}},
+		{"SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", []any{1, 2}, []string{"USING INTEGER PRIMARY KEY"}},
+		{"SELECT idx, hash FROM hashes WHERE idx IN (?, ?)", []any{1, 2}, []string{"USING INTEGER PRIMARY KEY"}},
+	} {
+		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, want := range tc.want {
+			if p := strings.Join(plan, "; "); !strings.Contains(p, want) {
+				t.Errorf("plan of %q: %s; want %s", tc.query, p, want)
+			}
+		}
+	}
+}
