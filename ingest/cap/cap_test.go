@@ -14,11 +14,12 @@ import (
 
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/cap"
+	"github.com/truce-mission/truce/ingest/ingesttest"
 )
 
-func parse(t testing.TB, name string, in []byte) *collector {
+func parse(t testing.TB, name string, in []byte) *ingesttest.Collector {
 	t.Helper()
-	var c collector
+	var c ingesttest.Collector
 	if err := cap.Parse(bytes.NewReader(in), ingest.Options{Name: name}, &c); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -74,10 +75,10 @@ func TestSharedFiles(t *testing.T) {
 		"validator-examples/thunderstorm.cap":       {1, nil, nil},
 		"../cap_amber_alert_example.xml":            {0, []string{"info[0].area[0]: area: " + noShape, "info[1].area[0]: area: " + noShape}, nil},
 	}
-	root := sharedData(t, "cap/google-cap-library")
+	root := ingesttest.SharedData(t, "cap/google-cap-library")
 	files, _ := filepath.Glob(filepath.Join(root, "testdata", "*"))
 	more, _ := filepath.Glob(filepath.Join(root, "validator-examples", "*"))
-	files = append(append(files, more...), sharedData(t, "cap/cap_amber_alert_example.xml"))
+	files = append(append(files, more...), ingesttest.SharedData(t, "cap/cap_amber_alert_example.xml"))
 	seen := map[string]bool{}
 	ingested, refused, observations := 0, 0, 0
 	why := map[string]int{}
@@ -95,33 +96,33 @@ func TestSharedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := parse(t, filepath.Base(path), in)
-		if len(c.obs) != want.obs {
-			t.Errorf("%s: %d observations, want %d; rejections %q", rel, len(c.obs), want.obs, c.rejected())
+		if len(c.Obs) != want.obs {
+			t.Errorf("%s: %d observations, want %d; rejections %q", rel, len(c.Obs), want.obs, c.Rejected())
 		}
-		if len(c.rej) != len(want.reasons) {
-			t.Errorf("%s: rejections %q, want %d", rel, c.rejected(), len(want.reasons))
+		if len(c.Rej) != len(want.reasons) {
+			t.Errorf("%s: rejections %q, want %d", rel, c.Rejected(), len(want.reasons))
 		} else {
 			for i, r := range want.reasons {
-				if !strings.Contains(c.rej[i].Error(), r) {
-					t.Errorf("%s: rejection %q does not say %q", rel, c.rej[i], r)
+				if !strings.Contains(c.Rej[i].Error(), r) {
+					t.Errorf("%s: rejection %q does not say %q", rel, c.Rej[i], r)
 				}
 			}
 		}
-		if want.is != nil && (len(c.rej) == 0 || !errors.Is(c.rej[0], want.is)) {
-			t.Errorf("%s: rejections %q do not match %v", rel, c.rejected(), want.is)
+		if want.is != nil && (len(c.Rej) == 0 || !errors.Is(c.Rej[0], want.is)) {
+			t.Errorf("%s: rejections %q do not match %v", rel, c.Rejected(), want.is)
 		}
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if e := ingest.Validate(&o); e != nil || o.Source != ingest.SourcePartnerAlert {
 				t.Errorf("%s: observation %s invalid: %v", rel, o.ID, e)
 			}
 		}
-		observations += len(c.obs)
-		if len(c.obs) > 0 {
+		observations += len(c.Obs)
+		if len(c.Obs) > 0 {
 			ingested++
 		} else {
 			refused++
 		}
-		for _, e := range c.rej {
+		for _, e := range c.Rej {
 			switch {
 			case errors.Is(e, cap.ErrNotAlert):
 				why["not a single CAP alert (feed, EDXL-DE, PEM)"]++
@@ -144,8 +145,8 @@ func TestSharedFiles(t *testing.T) {
 
 // TestValues checks what the observations say against the alerts.
 func TestValues(t *testing.T) {
-	read := func(rel string) *collector {
-		in, err := os.ReadFile(sharedData(t, "cap/"+rel))
+	read := func(rel string) *ingesttest.Collector {
+		in, err := os.ReadFile(ingesttest.SharedData(t, "cap/"+rel))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestValues(t *testing.T) {
 	}
 
 	c := read("google-cap-library/validator-examples/thunderstorm.cap")
-	o := c.obs[0]
+	o := c.Obs[0]
 	// The polygon 38.47,-120.14 38.34,-119.95 38.52,-119.74 38.62,-119.89 38.47,-120.14 has its
 	// planar centroid at 38.484006116, -119.934617737 (shoelace formula).
 	if math.Abs(o.Position.Lat-38.48400611626981) > 1e-9 || math.Abs(o.Position.Lon+119.93461773719702) > 1e-9 {
@@ -171,18 +172,18 @@ func TestValues(t *testing.T) {
 	}
 
 	c = read("google-cap-library/testdata/earthquake.cap")
-	if o := c.obs[0]; o.Position.Lat != -16.053 || o.Position.Lon != -173.274 || !strings.Contains(o.Text, "circle: -16.053,-173.274 0.0") {
+	if o := c.Obs[0]; o.Position.Lat != -16.053 || o.Position.Lon != -173.274 || !strings.Contains(o.Text, "circle: -16.053,-173.274 0.0") {
 		t.Errorf("earthquake circle: %v %q", o.Position, o.Text)
 	}
 
 	c = read("google-cap-library/testdata/earthquake-iso8859-1.cap")
-	if o := c.obs[0]; !strings.Contains(o.Text, "Usulután") || o.Position.Lat != 12.747 {
+	if o := c.Obs[0]; !strings.Contains(o.Text, "Usulután") || o.Position.Lat != 12.747 {
 		t.Errorf("ISO-8859-1 text not decoded: %q", o.Text)
 	}
 
 	c = read("google-cap-library/testdata/canada.cap")
 	var ids []string
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		ids = append(ids, o.ID)
 		// effective 2012-05-02T23:20:00-00:00 (sent 23:21:04)
 		if o.Observed.Format("15:04:05") != "23:20:00" {
@@ -198,8 +199,8 @@ func TestValues(t *testing.T) {
 	}
 
 	c = read("google-cap-library/testdata/australia.cap")
-	if len(c.obs) != 2 || c.obs[0].Position.Lat != -35.3888 || c.obs[0].Position.Lon != 147.0598 {
-		t.Errorf("australia (cap: prefix): %v", c.obs)
+	if len(c.Obs) != 2 || c.Obs[0].Position.Lat != -35.3888 || c.Obs[0].Position.Lon != 147.0598 {
+		t.Errorf("australia (cap: prefix): %v", c.Obs)
 	}
 }
 
@@ -293,14 +294,14 @@ func TestAreas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := parse(t, "x.cap", tc.in)
 			var got string
-			if len(c.obs) == 1 {
-				p := c.obs[0].Position
+			if len(c.Obs) == 1 {
+				p := c.Obs[0].Position
 				got = formatPos(p)
 			}
-			if got != tc.want || len(c.obs) > 1 {
-				t.Errorf("position %q (%d observations), want %q; rejections %q", got, len(c.obs), tc.want, c.rejected())
+			if got != tc.want || len(c.Obs) > 1 {
+				t.Errorf("position %q (%d observations), want %q; rejections %q", got, len(c.Obs), tc.want, c.Rejected())
 			}
-			if rej := strings.Join(c.rejected(), "\n"); rej != tc.rejected && !(tc.rejected != "" && strings.HasPrefix(rej, tc.rejected)) {
+			if rej := strings.Join(c.Rejected(), "\n"); rej != tc.rejected && !(tc.rejected != "" && strings.HasPrefix(rej, tc.rejected)) {
 				t.Errorf("rejections\n%s\nwant\n%s", rej, tc.rejected)
 			}
 		})
@@ -330,7 +331,7 @@ func TestNoExternalEntities(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "file://" + filepath.ToSlash(secret)
-	xee, err := os.ReadFile(sharedData(t, "cap/google-cap-library/testdata/xee.cap"))
+	xee, err := os.ReadFile(ingesttest.SharedData(t, "cap/google-cap-library/testdata/xee.cap"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,11 +366,11 @@ func TestNoExternalEntities(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := parse(t, "xee.cap", []byte(tc.in))
-			if len(c.obs) != 0 || len(c.rej) != 1 || !errors.Is(c.rej[0], tc.is) {
-				t.Fatalf("%d observations, rejections %q; want one refusal matching %v", len(c.obs), c.rejected(), tc.is)
+			if len(c.Obs) != 0 || len(c.Rej) != 1 || !errors.Is(c.Rej[0], tc.is) {
+				t.Fatalf("%d observations, rejections %q; want one refusal matching %v", len(c.Obs), c.Rejected(), tc.is)
 			}
-			t.Logf("refused: %v", c.rej[0])
-			for _, e := range c.rej {
+			t.Logf("refused: %v", c.Rej[0])
+			for _, e := range c.Rej {
 				if strings.Contains(e.Error(), marker) {
 					t.Errorf("the marker leaked into %q", e)
 				}
@@ -381,17 +382,17 @@ func TestNoExternalEntities(t *testing.T) {
 func TestTooLarge(t *testing.T) {
 	in := append(alert("Actual", "Alert", area("<circle>0,0 0</circle>")), bytes.Repeat([]byte("<!-- padding -->\n"), cap.MaxBytes/17+1)...)
 	c := parse(t, "big.cap", in)
-	if len(c.obs) != 0 || len(c.rej) != 1 || !errors.Is(c.rej[0], cap.ErrTooLarge) {
-		t.Errorf("%d observations, rejections %q", len(c.obs), c.rejected())
+	if len(c.Obs) != 0 || len(c.Rej) != 1 || !errors.Is(c.Rej[0], cap.ErrTooLarge) {
+		t.Errorf("%d observations, rejections %q", len(c.Obs), c.Rejected())
 	}
 }
 
 func TestReadError(t *testing.T) {
 	boom := errors.New("link down")
-	var c collector
+	var c ingesttest.Collector
 	err := cap.Parse(io.MultiReader(strings.NewReader("<alert"), &failing{boom}), ingest.Options{Name: "x"}, &c)
-	if !errors.Is(err, boom) || len(c.rej)+len(c.obs) != 0 {
-		t.Errorf("err = %v, %d rejections", err, len(c.rej))
+	if !errors.Is(err, boom) || len(c.Rej)+len(c.Obs) != 0 {
+		t.Errorf("err = %v, %d rejections", err, len(c.Rej))
 	}
 }
 
@@ -400,7 +401,7 @@ type failing struct{ err error }
 func (f *failing) Read([]byte) (int, error) { return 0, f.err }
 
 func FuzzParse(f *testing.F) {
-	root := sharedData(f, "cap")
+	root := ingesttest.SharedData(f, "cap")
 	files, _ := filepath.Glob(filepath.Join(root, "google-cap-library", "*", "*.cap"))
 	files = append(files, filepath.Join(root, "cap_amber_alert_example.xml"), filepath.Join(root, "google-cap-library", "testdata", "amber.atom"))
 	slices.Sort(files)
@@ -411,19 +412,19 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(alert("Actual", "Alert", area("<polygon>-17,179 -17,-179 -15,-179 -15,179 -17,179</polygon><circle>0,0 1</circle><altitude>100</altitude>")))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var c collector
+		var c ingesttest.Collector
 		if err := cap.Parse(bytes.NewReader(in), ingest.Options{Name: "f.cap"}, &c); err != nil {
 			t.Fatalf("error from a bytes.Reader: %v", err)
 		}
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if e := ingest.Validate(&o); e != nil {
 				t.Fatalf("emitted an invalid observation: %v", e)
 			}
 		}
-		if bytes.Contains(in, []byte("<!")) && !bytes.Contains(in, []byte("<!--")) && !bytes.Contains(in, []byte("<![CDATA[")) && len(c.obs) > 0 {
+		if bytes.Contains(in, []byte("<!")) && !bytes.Contains(in, []byte("<!--")) && !bytes.Contains(in, []byte("<![CDATA[")) && len(c.Obs) > 0 {
 			t.Fatalf("observations from an input with a directive")
 		}
-		for _, e := range c.rej {
+		for _, e := range c.Rej {
 			if e.Source != "f.cap" || e.Err == nil {
 				t.Fatalf("bad rejection %#v", e)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/csv"
+	"github.com/truce-mission/truce/ingest/ingesttest"
 )
 
 const digest = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -27,9 +28,9 @@ func summary(o ingest.Observation) string {
 		o.ClaimedParty, o.AssessedParty, o.Source, o.Reliability, o.Credibility, o.Text, len(o.Attachments))
 }
 
-func parse(t testing.TB, in string) *collector {
+func parse(t testing.TB, in string) *ingesttest.Collector {
 	t.Helper()
-	var c collector
+	var c ingesttest.Collector
 	if err := csv.Parse(strings.NewReader(in), ingest.Options{Name: "feed.csv"}, &c); err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +44,11 @@ func TestParse(t *testing.T) {
 		"\n" + // blank lines are skipped by encoding/csv
 		"mt4-0003 , 2026-12-05T08:31:00.5Z , 37.3 , 46.9 ,,,0,,,,,,,\n"
 	c := parse(t, in)
-	if len(c.rej) > 0 {
-		t.Fatalf("rejections %q", c.rejected())
+	if len(c.Rej) > 0 {
+		t.Fatalf("rejections %q", c.Rejected())
 	}
 	var got []string
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		got = append(got, summary(o))
 	}
 	want := []string{
@@ -62,8 +63,8 @@ func TestParse(t *testing.T) {
 
 func TestMinimalHeader(t *testing.T) {
 	c := parse(t, "\ufeffLat, LON ,Observed,ID\n47,36,2026-12-05T08:00:00Z,a\n")
-	if len(c.obs) != 1 || c.obs[0].Position.Lat != 47 || c.obs[0].Position.Lon != 36 || len(c.rej) != 0 {
-		t.Errorf("got %v, rejections %q", c.obs, c.rejected())
+	if len(c.Obs) != 1 || c.Obs[0].Position.Lat != 47 || c.Obs[0].Position.Lon != 36 || len(c.Rej) != 0 {
+		t.Errorf("got %v, rejections %q", c.Obs, c.Rejected())
 	}
 }
 
@@ -116,11 +117,11 @@ func TestReject(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := parse(t, tc.in)
-			if got := strings.Join(c.rejected(), "\n"); got != tc.want {
+			if got := strings.Join(c.Rejected(), "\n"); got != tc.want {
 				t.Errorf("rejections\n%s\nwant\n%s", got, tc.want)
 			}
-			if strings.Contains(tc.in, "\nok,") && (len(c.obs) != 1 || c.obs[0].ID != "ok") {
-				t.Errorf("the good row was not read: %d observations", len(c.obs))
+			if strings.Contains(tc.in, "\nok,") && (len(c.Obs) != 1 || c.Obs[0].ID != "ok") {
+				t.Errorf("the good row was not read: %d observations", len(c.Obs))
 			}
 		})
 	}
@@ -132,18 +133,18 @@ func TestSentinels(t *testing.T) {
 		header + "x,2026-12-05T08:00:00Z,1,2,,,-1,,,,,,,\n": ingest.ErrInvalid,
 	} {
 		c := parse(t, in)
-		if len(c.rej) != 1 || !errors.Is(c.rej[0], want) {
-			t.Errorf("%.30q: rejections %q, want %v", in, c.rejected(), want)
+		if len(c.Rej) != 1 || !errors.Is(c.Rej[0], want) {
+			t.Errorf("%.30q: rejections %q, want %v", in, c.Rejected(), want)
 		}
 	}
 }
 
 func TestReadError(t *testing.T) {
 	boom := errors.New("broken pipe")
-	var c collector
+	var c ingesttest.Collector
 	err := csv.Parse(io.MultiReader(strings.NewReader(header+"a,2026-12-05T08:00:00Z,1,2,,,,,,,,,,\n"), &failing{boom}), ingest.Options{Name: "x"}, &c)
-	if !errors.Is(err, boom) || len(c.obs) != 1 {
-		t.Errorf("err = %v, %d observations", err, len(c.obs))
+	if !errors.Is(err, boom) || len(c.Obs) != 1 {
+		t.Errorf("err = %v, %d observations", err, len(c.Obs))
 	}
 }
 
@@ -156,12 +157,12 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("id,observed,lon,lat\n\"a\"\"b\",2026-12-05T08:00:00Z,36,47\nb,2026-12-05T08:00:00Z,36\n"))
 	f.Add([]byte("lat,lon,id,observed,count,credibility,reliability\n47,36,a,2026-12-05T08:00:00Z,1,2,A\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var c collector
+		var c ingesttest.Collector
 		if err := csv.Parse(bytes.NewReader(in), ingest.Options{Name: "f.csv"}, &c); err != nil {
 			t.Fatalf("error from a bytes.Reader: %v", err)
 		}
 		ids := map[string]bool{}
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if e := ingest.Validate(&o); e != nil {
 				t.Fatalf("emitted an invalid observation: %v", e)
 			}
@@ -171,7 +172,7 @@ func FuzzParse(f *testing.F) {
 			ids[o.ID] = true
 		}
 		lines := bytes.Count(in, []byte("\n")) + 1
-		for _, e := range c.rej {
+		for _, e := range c.Rej {
 			if e.Source != "f.csv" || e.Err == nil || e.Line < 1 || e.Line > lines {
 				t.Fatalf("bad rejection %#v", e)
 			}

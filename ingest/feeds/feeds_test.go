@@ -9,11 +9,12 @@ import (
 
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/feeds"
+	"github.com/truce-mission/truce/ingest/ingesttest"
 )
 
 func TestParse(t *testing.T) {
 	opts := ingest.Options{Name: "in", Now: func() time.Time { return time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC) }}
-	capAlert, err := os.ReadFile(sharedData(t, "cap/google-cap-library/validator-examples/thunderstorm.cap"))
+	capAlert, err := os.ReadFile(ingesttest.SharedData(t, "cap/google-cap-library/validator-examples/thunderstorm.cap"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,19 +27,19 @@ func TestParse(t *testing.T) {
 		{"CAP", string(capAlert)}, // format names are case-insensitive
 	} {
 		t.Run(tc.format, func(t *testing.T) {
-			var c collector
+			var c ingesttest.Collector
 			if err := feeds.Parse(tc.format, strings.NewReader(tc.in), opts, &c); err != nil {
 				t.Fatal(err)
 			}
-			if len(c.obs) != 1 || len(c.rej) != 0 {
-				t.Errorf("%d observations, rejections %q", len(c.obs), c.rejected())
+			if len(c.Obs) != 1 || len(c.Rej) != 0 {
+				t.Errorf("%d observations, rejections %q", len(c.Obs), c.Rejected())
 			}
 		})
 	}
 }
 
 func TestUnknownFormat(t *testing.T) {
-	var c collector
+	var c ingesttest.Collector
 	err := feeds.Parse("kml", strings.NewReader(""), ingest.Options{}, &c)
 	if !errors.Is(err, feeds.ErrUnknownFormat) {
 		t.Fatalf("err = %v", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/geojson"
+	"github.com/truce-mission/truce/ingest/ingesttest"
 )
 
 const digest = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -53,9 +54,9 @@ func summary(o ingest.Observation) string {
 		o.ClaimedParty, o.AssessedParty, o.Source, o.Reliability, o.Credibility, o.Text, len(o.Attachments))
 }
 
-func parse(t testing.TB, in string) *collector {
+func parse(t testing.TB, in string) *ingesttest.Collector {
 	t.Helper()
-	var c collector
+	var c ingesttest.Collector
 	if err := geojson.Parse(strings.NewReader(in), ingest.Options{Name: "obs.geojson"}, &c); err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +65,11 @@ func parse(t testing.TB, in string) *collector {
 
 func TestCollection(t *testing.T) {
 	c := parse(t, collection)
-	if len(c.rej) > 0 {
-		t.Fatalf("rejections %q", c.rejected())
+	if len(c.Rej) > 0 {
+		t.Fatalf("rejections %q", c.Rejected())
 	}
 	var got []string
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		got = append(got, summary(o))
 	}
 	want := []string{
@@ -82,8 +83,8 @@ func TestCollection(t *testing.T) {
 
 func TestSingleFeature(t *testing.T) {
 	c := parse(t, `{"type":"Feature","geometry":{"type":"Point","coordinates":[36.4,47.0]},"properties":{"id":"a","observed":"2026-12-05T08:00:00Z","alt_m":15}}`)
-	if len(c.obs) != 1 || summary(c.obs[0]) != `a 2026-12-05T08:00:00Z 36.4,47 alt=15  n=0 / unknown 0 "" att=0` {
-		t.Errorf("got %v, rejections %q", c.obs, c.rejected())
+	if len(c.Obs) != 1 || summary(c.Obs[0]) != `a 2026-12-05T08:00:00Z 36.4,47 alt=15  n=0 / unknown 0 "" att=0` {
+		t.Errorf("got %v, rejections %q", c.Obs, c.Rejected())
 	}
 }
 
@@ -159,12 +160,12 @@ func TestReject(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := parse(t, tc.in)
-			if got := strings.Join(c.rejected(), "\n"); got != tc.want {
+			if got := strings.Join(c.Rejected(), "\n"); got != tc.want {
 				t.Errorf("rejections\n%s\nwant\n%s", got, tc.want)
 			}
 			// In a collection built by feature(), the good first feature is still read.
-			if strings.Contains(tc.in, `"id":"ok"`) && (len(c.obs) != 1 || c.obs[0].ID != "ok") {
-				t.Errorf("the good feature was not read: %d observations", len(c.obs))
+			if strings.Contains(tc.in, `"id":"ok"`) && (len(c.Obs) != 1 || c.Obs[0].ID != "ok") {
+				t.Errorf("the good feature was not read: %d observations", len(c.Obs))
 			}
 		})
 	}
@@ -177,15 +178,15 @@ func TestSentinels(t *testing.T) {
 		feature(point, props(`"count":-1`)): ingest.ErrInvalid,
 	} {
 		c := parse(t, in)
-		if len(c.rej) != 1 || !errors.Is(c.rej[0], want) {
-			t.Errorf("%.30q: rejections %q, want %v", in, c.rejected(), want)
+		if len(c.Rej) != 1 || !errors.Is(c.Rej[0], want) {
+			t.Errorf("%.30q: rejections %q, want %v", in, c.Rejected(), want)
 		}
 	}
 }
 
 func TestReadError(t *testing.T) {
 	boom := errors.New("broken pipe")
-	var c collector
+	var c ingesttest.Collector
 	err := geojson.Parse(io.MultiReader(strings.NewReader("{"), &failing{boom}), ingest.Options{Name: "x"}, &c)
 	if !errors.Is(err, boom) {
 		t.Errorf("err = %v", err)
@@ -201,12 +202,12 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(feature(`{"type":"Point","coordinates":[36.4,47.0,100]}`, props(`"alt_m":100,"count":2,"credibility":3,"reliability":"C"`))))
 	f.Add([]byte(`{"type":"Feature","id":7,"geometry":{"type":"Point","coordinates":[1,2]},"properties":{"observed":"2026-12-05T08:00:00Z"}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var c collector
+		var c ingesttest.Collector
 		if err := geojson.Parse(bytes.NewReader(in), ingest.Options{Name: "f.geojson"}, &c); err != nil {
 			t.Fatalf("error from a bytes.Reader: %v", err)
 		}
 		ids := map[string]bool{}
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if e := ingest.Validate(&o); e != nil {
 				t.Fatalf("emitted an invalid observation: %v", e)
 			}
@@ -216,7 +217,7 @@ func FuzzParse(f *testing.F) {
 			ids[o.ID] = true
 		}
 		lines := bytes.Count(in, []byte("\n")) + 1
-		for _, e := range c.rej {
+		for _, e := range c.Rej {
 			if e.Source != "f.geojson" || e.Err == nil || e.Line < 0 || e.Line > lines {
 				t.Fatalf("bad rejection %#v", e)
 			}
@@ -227,7 +228,7 @@ func FuzzParse(f *testing.F) {
 func TestTooLarge(t *testing.T) {
 	defer geojson.SetMaxBytes(len(collection) - 1)()
 	c := parse(t, collection)
-	if len(c.obs) != 0 || len(c.rej) != 1 || !errors.Is(c.rej[0], geojson.ErrTooLarge) {
-		t.Errorf("%d observations, rejections %q", len(c.obs), c.rejected())
+	if len(c.Obs) != 0 || len(c.Rej) != 1 || !errors.Is(c.Rej[0], geojson.ErrTooLarge) {
+		t.Errorf("%d observations, rejections %q", len(c.Obs), c.Rejected())
 	}
 }

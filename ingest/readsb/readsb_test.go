@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/ingesttest"
 	"github.com/truce-mission/truce/ingest/readsb"
 )
 
@@ -34,18 +35,18 @@ func summary(o ingest.Observation) string {
 		f(o.Position.AltM), f(o.Position.SpeedK), f(o.Position.Course), o.Category, o.Military, o.Source)
 }
 
-func parseFile(t *testing.T, rel string, opts ingest.Options) *collector {
+func parseFile(t *testing.T, rel string, opts ingest.Options) *ingesttest.Collector {
 	t.Helper()
-	b, err := os.ReadFile(sharedData(t, rel))
+	b, err := os.ReadFile(ingesttest.SharedData(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return parseBytes(t, b, opts)
 }
 
-func parseBytes(t *testing.T, b []byte, opts ingest.Options) *collector {
+func parseBytes(t *testing.T, b []byte, opts ingest.Options) *ingesttest.Collector {
 	t.Helper()
-	var c collector
+	var c ingesttest.Collector
 	if err := readsb.Parse(bytes.NewReader(b), opts, &c); err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +57,11 @@ func parseBytes(t *testing.T, b []byte, opts ingest.Options) *collector {
 // Minneapolis and two more legs, 2025-02-04/05.
 func TestTrace(t *testing.T) {
 	c := parseFile(t, "adsb/readsb_trace_full_ac671b.json", options())
-	if len(c.rej) > 0 {
-		t.Fatalf("rejections: %q", c.rejected())
+	if len(c.Rej) > 0 {
+		t.Fatalf("rejections: %q", c.Rejected())
 	}
-	if len(c.obs) != 2500 {
-		t.Fatalf("%d points, want 2500", len(c.obs))
+	if len(c.Obs) != 2500 {
+		t.Fatalf("%d points, want 2500", len(c.Obs))
 	}
 	for i, want := range map[int]string{
 		// [0.00,16.777359,-88.036868,32000,478.6,327.8,1,0,null,...] at timestamp 1738703622.619
@@ -74,12 +75,12 @@ func TestTrace(t *testing.T) {
 		// the last: [81655.47,39.877403,-104.63974,"ground",58.5,270.0,...,"flight":"DAL2927 "...]
 		2499: "adsb:AC671B:1738785278089 2025-02-05T19:54:38.089Z AC671B DAL2927 39.877403,-104.639740 alt=- gs=58.5 trk=270 civilian-traffic mil=false ads-b",
 	} {
-		if got := summary(c.obs[i]); got != want {
+		if got := summary(c.Obs[i]); got != want {
 			t.Errorf("point %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
 	ground, byCallsign := 0, map[string]int{}
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		if o.Position.AltM == nil {
 			ground++
 		}
@@ -92,34 +93,34 @@ func TestTrace(t *testing.T) {
 	if fmt.Sprint(byCallsign) != fmt.Sprint(want) {
 		t.Errorf("points per callsign %v, want %v", byCallsign, want)
 	}
-	t.Logf("trace: %d points, %d on the ground, legs %v", len(c.obs), ground, byCallsign)
+	t.Logf("trace: %d points, %d on the ground, legs %v", len(c.Obs), ground, byCallsign)
 }
 
 func TestTraceMilitary(t *testing.T) {
-	b, err := os.ReadFile(sharedData(t, "adsb/readsb_trace_full_ac671b.json"))
+	b, err := os.ReadFile(ingesttest.SharedData(t, "adsb/readsb_trace_full_ac671b.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	list := options()
 	list.MilitaryICAOList = map[uint32]bool{0xAC671B: true}
 	flagged := bytes.Replace(b, []byte(`"dbFlags":0`), []byte(`"dbFlags":1`), 1)
-	for name, c := range map[string]*collector{
+	for name, c := range map[string]*ingesttest.Collector{
 		"agreement list": parseBytes(t, b, list),
 		"dbFlags":        parseBytes(t, flagged, options()),
 	} {
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if !o.Military || o.Category != ingest.CategoryMilitaryAircraft {
 				t.Fatalf("%s: %s", name, summary(o))
 			}
 		}
-		if len(c.obs) != 2500 {
-			t.Errorf("%s: %d points", name, len(c.obs))
+		if len(c.Obs) != 2500 {
+			t.Errorf("%s: %d points", name, len(c.Obs))
 		}
 	}
 }
 
 func TestGzip(t *testing.T) {
-	b, err := os.ReadFile(sharedData(t, "adsb/readsb_trace_full_ac671b.json"))
+	b, err := os.ReadFile(ingesttest.SharedData(t, "adsb/readsb_trace_full_ac671b.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,14 +129,14 @@ func TestGzip(t *testing.T) {
 	zw.Write(b)
 	zw.Close()
 	plain, zipped := parseBytes(t, b, options()), parseBytes(t, z.Bytes(), options())
-	if len(zipped.obs) != 2500 || summary(zipped.obs[2499]) != summary(plain.obs[2499]) {
-		t.Errorf("gzip: %d points", len(zipped.obs))
+	if len(zipped.Obs) != 2500 || summary(zipped.Obs[2499]) != summary(plain.Obs[2499]) {
+		t.Errorf("gzip: %d points", len(zipped.Obs))
 	}
 	// Corrupt gzip is a rejection, not a panic or a stream error.
 	bad := append([]byte(nil), z.Bytes()[:z.Len()/2]...)
 	c := parseBytes(t, bad, options())
-	if len(c.rej) != 1 || !errors.Is(c.rej[0], readsb.ErrSyntax) || len(c.obs) != 0 {
-		t.Errorf("truncated gzip: %d observations, rejections %q", len(c.obs), c.rejected())
+	if len(c.Rej) != 1 || !errors.Is(c.Rej[0], readsb.ErrSyntax) || len(c.Obs) != 0 {
+		t.Errorf("truncated gzip: %d observations, rejections %q", len(c.Obs), c.Rejected())
 	}
 }
 
@@ -145,11 +146,11 @@ func TestOpenSky(t *testing.T) {
 	opts := options()
 	opts.MilitaryICAOList = map[uint32]bool{0x3B7777: true}
 	c := parseFile(t, "adsb/military_inflight_refuelling.json.gz", opts)
-	if len(c.rej) > 0 {
-		t.Fatalf("rejections: %q", c.rejected()[:min(5, len(c.rej))])
+	if len(c.Rej) > 0 {
+		t.Fatalf("rejections: %q", c.Rejected()[:min(5, len(c.Rej))])
 	}
-	if len(c.obs) != 10396 {
-		t.Fatalf("%d positions, want 10396", len(c.obs))
+	if len(c.Obs) != 10396 {
+		t.Fatalf("%d positions, want 10396", len(c.Obs))
 	}
 	for i, want := range map[int]string{
 		// {"timestamp":1593547586000,"icao24":"3b7777","callsign":"FAF4011","altitude":2550.0,
@@ -159,11 +160,11 @@ func TestOpenSky(t *testing.T) {
 		// "latitude":43.5572064933,"longitude":4.8628234863}
 		10395: "adsb:3B7777:1593557981000 2020-06-30T22:59:41Z 3B7777 FAF4011 43.557206,4.862823 alt=213.36 gs=536 trk=280.547 military-aircraft mil=true ads-b",
 	} {
-		if got := summary(c.obs[i]); got != want {
+		if got := summary(c.Obs[i]); got != want {
 			t.Errorf("row %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
-	t.Logf("OpenSky: %d positions", len(c.obs))
+	t.Logf("OpenSky: %d positions", len(c.Obs))
 }
 
 // aircraftJSON is an aircraft.json written from readsb's README-json.md.
@@ -184,7 +185,7 @@ const aircraftJSON = `{ "now" : 1709294400.0,
 func TestAircraftJSON(t *testing.T) {
 	c := parseBytes(t, []byte(aircraftJSON), options())
 	var got []string
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		got = append(got, summary(o))
 	}
 	want := []string{
@@ -200,8 +201,8 @@ func TestAircraftJSON(t *testing.T) {
 		`in.json:8: aircraft[4]: hex: address "~2a1b3c" is not an ICAO address (readsb marks TIS-B and other non-ICAO addresses with ~)`,
 		`in.json:9: aircraft[5]: lat: lat is a JSON string, want a number`,
 	}
-	if strings.Join(c.rejected(), "\n") != strings.Join(wantRej, "\n") {
-		t.Errorf("rejections\n%s\nwant\n%s", strings.Join(c.rejected(), "\n"), strings.Join(wantRej, "\n"))
+	if strings.Join(c.Rejected(), "\n") != strings.Join(wantRej, "\n") {
+		t.Errorf("rejections\n%s\nwant\n%s", strings.Join(c.Rejected(), "\n"), strings.Join(wantRej, "\n"))
 	}
 }
 
@@ -288,11 +289,11 @@ func TestReject(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := parseBytes(t, []byte(tc.in), options())
-			if got := c.rejected(); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			if got := c.Rejected(); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("rejections\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
-			if len(c.obs) != tc.obs {
-				t.Errorf("%d observations, want %d", len(c.obs), tc.obs)
+			if len(c.Obs) != tc.obs {
+				t.Errorf("%d observations, want %d", len(c.Obs), tc.obs)
 			}
 		})
 	}
@@ -300,13 +301,13 @@ func TestReject(t *testing.T) {
 
 func TestTooLarge(t *testing.T) {
 	defer readsb.SetMaxBytes(1 << 20)()
-	var c collector
+	var c ingesttest.Collector
 	r := io.MultiReader(strings.NewReader("["), &spaces{n: 1 << 20})
 	if err := readsb.Parse(r, options(), &c); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.rej) != 1 || !errors.Is(c.rej[0], readsb.ErrTooLarge) {
-		t.Errorf("rejections %q", c.rejected())
+	if len(c.Rej) != 1 || !errors.Is(c.Rej[0], readsb.ErrTooLarge) {
+		t.Errorf("rejections %q", c.Rejected())
 	}
 }
 
@@ -327,7 +328,7 @@ func (s *spaces) Read(p []byte) (int, error) {
 
 func TestReadError(t *testing.T) {
 	boom := errors.New("disk on fire")
-	var c collector
+	var c ingesttest.Collector
 	r := io.MultiReader(strings.NewReader(`{"now":1,`), &failing{boom})
 	if err := readsb.Parse(r, options(), &c); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the reader's", err)
@@ -342,23 +343,23 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(aircraftJSON))
 	f.Add([]byte(`{"icao":"ac671b","timestamp":1738703622.619,"dbFlags":1,"trace":[[0.00,16.777359,-88.036868,32000,478.6,327.8,1,0,null,"adsb_icao",33825,32,280,0.0],[26.89,16.833336,-88.059981,"ground",483.3,340.7,0,0,{"type":"adsb_icao","flight":"DAL1812 "},"adsb_icao",33825,32,279,-0.9]]}`))
 	f.Add([]byte(`[{"timestamp":1593547585000,"icao24":"3b7777","callsign":"FAF4011","altitude":2550.0,"groundspeed":null,"track":null,"latitude":null,"longitude":null},{"timestamp":1593547586000,"icao24":"3b7777","callsign":"FAF4011","altitude":2550.0,"latitude":43.6035461426,"longitude":4.8719255314}]`))
-	if b, err := os.ReadFile(sharedData(f, "adsb/readsb_trace_full_ac671b.json")); err == nil {
+	if b, err := os.ReadFile(ingesttest.SharedData(f, "adsb/readsb_trace_full_ac671b.json")); err == nil {
 		f.Add(b[:2000])
 	}
-	if b, err := os.ReadFile(sharedData(f, "adsb/military_inflight_refuelling.json.gz")); err == nil {
+	if b, err := os.ReadFile(ingesttest.SharedData(f, "adsb/military_inflight_refuelling.json.gz")); err == nil {
 		f.Add(b[:1000]) // truncated gzip
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var c collector
+		var c ingesttest.Collector
 		if err := readsb.Parse(bytes.NewReader(in), options(), &c); err != nil {
 			t.Fatalf("error from a bytes.Reader: %v", err)
 		}
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if e := ingest.Validate(&o); e != nil {
 				t.Fatalf("emitted an invalid observation: %v", e)
 			}
 		}
-		for _, e := range c.rej {
+		for _, e := range c.Rej {
 			if e.Source != "in.json" || e.Err == nil || e.Line < 0 {
 				t.Fatalf("bad rejection %#v", e)
 			}
@@ -368,7 +369,7 @@ func FuzzParse(f *testing.F) {
 
 // BenchmarkTrace reads the real trace file (2500 points).
 func BenchmarkTrace(b *testing.B) {
-	in, err := os.ReadFile(sharedData(b, "adsb/readsb_trace_full_ac671b.json"))
+	in, err := os.ReadFile(ingesttest.SharedData(b, "adsb/readsb_trace_full_ac671b.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -377,7 +378,7 @@ func BenchmarkTrace(b *testing.B) {
 
 // BenchmarkOpenSky reads the real gzip-compressed OpenSky file (10,397 rows).
 func BenchmarkOpenSky(b *testing.B) {
-	in, err := os.ReadFile(sharedData(b, "adsb/military_inflight_refuelling.json.gz"))
+	in, err := os.ReadFile(ingesttest.SharedData(b, "adsb/military_inflight_refuelling.json.gz"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -389,9 +390,9 @@ func bench(b *testing.B, in []byte) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var c counter
+		var c ingesttest.Counter
 		readsb.Parse(bytes.NewReader(in), options(), &c)
-		obs = c.obs
+		obs = c.Obs
 	}
 	b.ReportMetric(float64(obs)/(b.Elapsed().Seconds()/float64(b.N)), "obs/s")
 }

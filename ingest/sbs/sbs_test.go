@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/ingesttest"
 	"github.com/truce-mission/truce/ingest/readsb"
 	"github.com/truce-mission/truce/ingest/sbs"
 )
@@ -142,15 +143,15 @@ func TestParse(t *testing.T) {
 			if opts.Name == "" {
 				opts = options()
 			}
-			var c collector
+			var c ingesttest.Collector
 			if err := sbs.Parse(strings.NewReader(tc.in), opts, &c); err != nil {
 				t.Fatal(err)
 			}
-			if len(c.rej) > 0 {
-				t.Errorf("rejections: %q", c.rejected())
+			if len(c.Rej) > 0 {
+				t.Errorf("rejections: %q", c.Rejected())
 			}
 			var got []string
-			for _, o := range c.obs {
+			for _, o := range c.Obs {
 				got = append(got, summary(o))
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
@@ -217,34 +218,34 @@ func TestReject(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// The bad line, then a good one: the good one must still be read, as line 2.
-			var c collector
+			var c ingesttest.Collector
 			if err := sbs.Parse(strings.NewReader(tc.line+"\n"+good+"\n"), options(), &c); err != nil {
 				t.Fatal(err)
 			}
-			if got := c.rejected(); len(got) != 1 || got[0] != tc.want {
+			if got := c.Rejected(); len(got) != 1 || got[0] != tc.want {
 				t.Errorf("rejections %q\nwant [%q]", got, tc.want)
 			}
-			if len(c.obs) != 1 || c.obs[0].Position.Lat != 51.47 {
-				t.Errorf("the good line after the bad one: got %d observations", len(c.obs))
+			if len(c.Obs) != 1 || c.Obs[0].Position.Lat != 51.47 {
+				t.Errorf("the good line after the bad one: got %d observations", len(c.Obs))
 			}
-			if len(c.rej) == 1 && c.rej[0].Line != 1 {
-				t.Errorf("line %d, want 1", c.rej[0].Line)
+			if len(c.Rej) == 1 && c.Rej[0].Line != 1 {
+				t.Errorf("line %d, want 1", c.Rej[0].Line)
 			}
 		})
 	}
 }
 
 func TestSentinels(t *testing.T) {
-	var c collector
+	var c ingesttest.Collector
 	sbs.Parse(strings.NewReader("BOGUS\nMSG,3,1,1,4CA2D6,1,,,,,,,,,95,0\n"), options(), &c)
-	if len(c.rej) != 2 {
-		t.Fatalf("rejections %q", c.rejected())
+	if len(c.Rej) != 2 {
+		t.Fatalf("rejections %q", c.Rejected())
 	}
-	if !errors.Is(c.rej[0], sbs.ErrSyntax) {
-		t.Errorf("%v does not match ErrSyntax", c.rej[0])
+	if !errors.Is(c.Rej[0], sbs.ErrSyntax) {
+		t.Errorf("%v does not match ErrSyntax", c.Rej[0])
 	}
-	if !errors.Is(c.rej[1], ingest.ErrInvalid) {
-		t.Errorf("%v does not match ingest.ErrInvalid", c.rej[1])
+	if !errors.Is(c.Rej[1], ingest.ErrInvalid) {
+		t.Errorf("%v does not match ingest.ErrInvalid", c.Rej[1])
 	}
 }
 
@@ -265,13 +266,13 @@ func (r *errReader) Read(p []byte) (int, error) {
 
 func TestReadError(t *testing.T) {
 	boom := errors.New("connection reset")
-	var c collector
+	var c ingesttest.Collector
 	err := sbs.Parse(&errReader{data: []byte("MSG,3,1,1,4CA2D6,1,,,,,,,,,51,0\nMSG,3,1,1,4CA2D6,1,,,,,,,,,51,1"), err: boom}, options(), &c)
 	if !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the reader's", err)
 	}
-	if len(c.obs) != 2 { // the partial last line is still read
-		t.Errorf("%d observations, want 2", len(c.obs))
+	if len(c.Obs) != 2 { // the partial last line is still read
+		t.Errorf("%d observations, want 2", len(c.Obs))
 	}
 }
 
@@ -285,12 +286,12 @@ func TestRealistic(t *testing.T) {
 	}
 	opts := options()
 	opts.MilitaryICAOList = map[uint32]bool{0x3B7777: true}
-	var c collector
+	var c ingesttest.Collector
 	if err := sbs.Parse(bytes.NewReader(in), opts, &c); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.rej) > 0 {
-		t.Fatalf("rejections: %q", c.rejected()[:min(5, len(c.rej))])
+	if len(c.Rej) > 0 {
+		t.Fatalf("rejections: %q", c.Rejected()[:min(5, len(c.Rej))])
 	}
 	lines := strings.Count(string(in), "\n")
 	positions := 0
@@ -301,7 +302,7 @@ func TestRealistic(t *testing.T) {
 	}
 	byICAO := map[string]int{}
 	withSpeed := 0
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		byICAO[o.Track.ICAO]++
 		if o.Position.SpeedK != nil {
 			withSpeed++
@@ -310,27 +311,27 @@ func TestRealistic(t *testing.T) {
 			t.Errorf("tanker: %s", summary(o))
 		}
 	}
-	t.Logf("%d lines, %d observations (AC671B %d, 3B7777 %d), %d with a velocity", lines, len(c.obs), byICAO["AC671B"], byICAO["3B7777"], withSpeed)
-	if len(c.obs) != positions || len(c.obs) != 600 || byICAO["AC671B"] != 300 {
-		t.Errorf("%d observations, %d AC671B; want %d = 600, 300", len(c.obs), byICAO["AC671B"], positions)
+	t.Logf("%d lines, %d observations (AC671B %d, 3B7777 %d), %d with a velocity", lines, len(c.Obs), byICAO["AC671B"], byICAO["3B7777"], withSpeed)
+	if len(c.Obs) != positions || len(c.Obs) != 600 || byICAO["AC671B"] != 300 {
+		t.Errorf("%d observations, %d AC671B; want %d = 600, 300", len(c.Obs), byICAO["AC671B"], positions)
 	}
 
 	// The same points as readsb reads them from the trace.
-	f, err := os.Open(sharedData(t, "adsb/readsb_trace_full_ac671b.json"))
+	f, err := os.Open(ingesttest.SharedData(t, "adsb/readsb_trace_full_ac671b.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var trace collector
+	var trace ingesttest.Collector
 	if err := readsb.Parse(f, opts, &trace); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]ingest.Observation{}
-	for _, o := range trace.obs {
+	for _, o := range trace.Obs {
 		want[o.ID] = o
 	}
 	checked := 0
-	for _, o := range c.obs {
+	for _, o := range c.Obs {
 		if o.Track.ICAO != "AC671B" {
 			continue
 		}
@@ -368,12 +369,12 @@ func FuzzParse(f *testing.F) {
 	opts := options()
 	opts.MilitaryICAO = []ingest.ICAORange{{Lo: 0x3B0000, Hi: 0x3BFFFF}}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var c collector
+		var c ingesttest.Collector
 		if err := sbs.Parse(bytes.NewReader(in), opts, &c); err != nil {
 			t.Fatalf("error from a bytes.Reader: %v", err)
 		}
 		lines := bytes.Count(in, []byte("\n")) + 1
-		for _, o := range c.obs {
+		for _, o := range c.Obs {
 			if e := ingest.Validate(&o); e != nil {
 				t.Fatalf("emitted an invalid observation: %v", e)
 			}
@@ -381,7 +382,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("bad id or source: %s", summary(o))
 			}
 		}
-		for _, e := range c.rej {
+		for _, e := range c.Rej {
 			if e.Source != "feed.sbs" || e.Line < 1 || e.Line > lines || e.Err == nil {
 				t.Fatalf("bad rejection %#v", e)
 			}
@@ -401,17 +402,11 @@ func BenchmarkParse(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var c counter
+		var c ingesttest.Counter
 		sbs.Parse(bytes.NewReader(in), options(), &c)
-		obs = c.obs
+		obs = c.Obs
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(lines)/sec, "lines/s")
 	b.ReportMetric(float64(obs)/sec, "obs/s")
 }
-
-// counter counts what it receives.
-type counter struct{ obs, rej int }
-
-func (c *counter) Observe(ingest.Observation) { c.obs++ }
-func (c *counter) Reject(*ingest.RecordError) { c.rej++ }
