@@ -179,11 +179,11 @@ func convert(a *alert, line int, g *guard, opts ingest.Options, sink ingest.Sink
 		return
 	}
 	if s := strings.TrimSpace(a.Status); s != "Actual" {
-		reject(line, "", "status", fmt.Errorf("status %q: only Actual alerts are observations", clip(s)))
+		reject(line, "", "status", fmt.Errorf("status %q: only Actual alerts are observations", ingest.Clip(s)))
 		return
 	}
 	if m := strings.TrimSpace(a.MsgType); m != "Alert" && m != "Update" {
-		reject(line, "", "msgType", fmt.Errorf("msgType %q: only Alert and Update carry observations", clip(m)))
+		reject(line, "", "msgType", fmt.Errorf("msgType %q: only Alert and Update carry observations", ingest.Clip(m)))
 		return
 	}
 	if len(a.Infos) == 0 {
@@ -244,7 +244,7 @@ func parseTime(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a CAP date and time such as 2002-05-24T16:49:00-07:00", clip(s))
+		return time.Time{}, fmt.Errorf("%q is not a CAP date and time such as 2002-05-24T16:49:00-07:00", ingest.Clip(s))
 	}
 	return t.UTC(), nil
 }
@@ -309,7 +309,7 @@ func (g *guard) Token() (xml.Token, error) {
 	switch t := tok.(type) {
 	case xml.Directive:
 		word, _, _ := strings.Cut(strings.TrimSpace(string(t)), " ")
-		g.err = fmt.Errorf("%w: found <!%s …>", ErrDTD, clip(word))
+		g.err = fmt.Errorf("%w: found <!%s …>", ErrDTD, ingest.Clip(word))
 		return nil, g.err
 	case xml.StartElement:
 		g.stack = append(g.stack, t.Name.Local)
@@ -357,7 +357,7 @@ func charsetReader(label string, in io.Reader) (io.Reader, error) {
 	case "us-ascii", "ascii", "utf8":
 		return in, nil
 	}
-	return nil, fmt.Errorf("encoding %q is not supported (UTF-8, US-ASCII and ISO-8859-1 are)", clip(label))
+	return nil, fmt.Errorf("encoding %q is not supported (UTF-8, US-ASCII and ISO-8859-1 are)", ingest.Clip(label))
 }
 
 // latin1Reader converts ISO-8859-1 bytes to UTF-8.
@@ -386,13 +386,4 @@ func (l *latin1Reader) Read(p []byte) (int, error) {
 	n := copy(p, l.out[l.pos:])
 	l.pos += n
 	return n, nil
-}
-
-// clip shortens a value quoted in a message.
-func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "…"
 }

@@ -60,7 +60,7 @@ func locate(ar *area) (pos ingest.Position, shape, field string, err error) {
 	if s := strings.TrimSpace(ar.Altitude); s != "" {
 		ft, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(ft) || math.IsInf(ft, 0) {
-			return pos, "", "altitude", fmt.Errorf("altitude %q is not a number of feet", clip(s))
+			return pos, "", "altitude", fmt.Errorf("altitude %q is not a number of feet", ingest.Clip(s))
 		}
 		m := ingest.FeetToMetres(ft)
 		pos.AltM = &m
@@ -95,7 +95,7 @@ func parsePolygon(s string) ([]point, error) {
 func parseCircle(s string) (point, float64, error) {
 	f := strings.Fields(s)
 	if len(f) != 2 {
-		return point{}, 0, fmt.Errorf("circle %q is not \"lat,lon radius\"", clip(s))
+		return point{}, 0, fmt.Errorf("circle %q is not \"lat,lon radius\"", ingest.Clip(s))
 	}
 	p, err := parsePoint(f[0])
 	if err != nil {
@@ -103,7 +103,7 @@ func parseCircle(s string) (point, float64, error) {
 	}
 	r, err := strconv.ParseFloat(f[1], 64)
 	if err != nil || math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
-		return point{}, 0, fmt.Errorf("radius %q is not a number of kilometres ≥ 0", clip(f[1]))
+		return point{}, 0, fmt.Errorf("radius %q is not a number of kilometres ≥ 0", ingest.Clip(f[1]))
 	}
 	return p, r, nil
 }
@@ -112,18 +112,18 @@ func parseCircle(s string) (point, float64, error) {
 func parsePoint(s string) (point, error) {
 	la, lo, ok := strings.Cut(s, ",")
 	if !ok {
-		return point{}, fmt.Errorf("%q is not \"lat,lon\"", clip(s))
+		return point{}, fmt.Errorf("%q is not \"lat,lon\"", ingest.Clip(s))
 	}
 	lat, err1 := strconv.ParseFloat(la, 64)
 	lon, err2 := strconv.ParseFloat(lo, 64)
 	if err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lon) {
-		return point{}, fmt.Errorf("%q is not \"lat,lon\" in degrees", clip(s))
+		return point{}, fmt.Errorf("%q is not \"lat,lon\" in degrees", ingest.Clip(s))
 	}
 	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		if math.Abs(lon) <= 90 && math.Abs(lat) <= 180 {
-			return point{}, fmt.Errorf("%q is out of range; hint: CAP writes lat,lon: are they swapped?", clip(s))
+			return point{}, fmt.Errorf("%q is out of range; hint: CAP writes lat,lon: are they swapped?", ingest.Clip(s))
 		}
-		return point{}, fmt.Errorf("%q is out of range", clip(s))
+		return point{}, fmt.Errorf("%q is out of range", ingest.Clip(s))
 	}
 	return point{lat, lon}, nil
 }

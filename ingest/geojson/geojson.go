@@ -139,7 +139,7 @@ func (p *parser) top() {
 	case "FeatureCollection":
 		p.collection()
 	default:
-		p.reject(1, "type", fmt.Errorf("%w: type %q", ErrNotGeoJSON, clip(typ)))
+		p.reject(1, "type", fmt.Errorf("%w: type %q", ErrNotGeoJSON, ingest.Clip(typ)))
 	}
 }
 
@@ -226,7 +226,7 @@ func (p *parser) feature(line int, path string, raw json.RawMessage) {
 // the value at fault.
 func (p *parser) observation(id, geometry, properties json.RawMessage) (o ingest.Observation, where string, err error) {
 	// Geometry.
-	if len(geometry) == 0 || isNull(geometry) {
+	if len(geometry) == 0 || ingest.IsNull(geometry) {
 		return o, "geometry", errors.New("no geometry; want a Point")
 	}
 	var g struct {
@@ -262,13 +262,13 @@ func (p *parser) observation(id, geometry, properties json.RawMessage) (o ingest
 
 	// Properties.
 	props := map[string]json.RawMessage{}
-	if len(properties) > 0 && !isNull(properties) {
+	if len(properties) > 0 && !ingest.IsNull(properties) {
 		if err := json.Unmarshal(properties, &props); err != nil {
 			return o, "properties", fmt.Errorf("properties are %s, want an object", describe(properties))
 		}
 	}
 	for k, v := range props {
-		if isNull(v) {
+		if ingest.IsNull(v) {
 			delete(props, k)
 		}
 	}
@@ -317,7 +317,7 @@ func (p *parser) observation(id, geometry, properties json.RawMessage) (o ingest
 		if o.ID, ok = idString(v); !ok {
 			return o, "properties.id", fmt.Errorf("id is %s, want a string", describe(v))
 		}
-	} else if len(id) > 0 && !isNull(id) {
+	} else if len(id) > 0 && !ingest.IsNull(id) {
 		if o.ID, ok = idString(id); !ok {
 			return o, "id", fmt.Errorf("id is %s, want a string or a number", describe(id))
 		}
@@ -331,7 +331,7 @@ func (p *parser) observation(id, geometry, properties json.RawMessage) (o ingest
 	}
 	t, err := time.Parse(time.RFC3339Nano, observed)
 	if err != nil {
-		return o, "properties.observed", fmt.Errorf("%q is not an RFC 3339 time such as 2026-12-05T08:00:00Z", clip(observed))
+		return o, "properties.observed", fmt.Errorf("%q is not an RFC 3339 time such as 2026-12-05T08:00:00Z", ingest.Clip(observed))
 	}
 	o.Observed = t.UTC()
 	var source string
@@ -340,7 +340,7 @@ func (p *parser) observation(id, geometry, properties json.RawMessage) (o ingest
 	}
 	if source != "" {
 		if err := o.Source.UnmarshalText([]byte(source)); err != nil {
-			return o, "properties.source", fmt.Errorf("unknown source kind %q", clip(source))
+			return o, "properties.source", fmt.Errorf("unknown source kind %q", ingest.Clip(source))
 		}
 	}
 	if v, ok := props["alt_m"]; ok {
@@ -397,7 +397,7 @@ func hasProperty(properties json.RawMessage, key string) bool {
 		return false
 	}
 	v, ok := m[key]
-	return ok && !isNull(v)
+	return ok && !ingest.IsNull(v)
 }
 
 func (p *parser) reject(line int, rec string, err error) {
@@ -436,26 +436,14 @@ func idString(raw json.RawMessage) (string, bool) {
 	return "", false
 }
 
-func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
-
 // describe names a JSON value's kind for a message, quoting short scalars.
 func describe(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "missing"
+	switch k := ingest.JSONKind(raw); k {
+	case "a string", "a number":
+		return "the " + k[2:] + " " + ingest.Clip(string(raw))
+	default:
+		return k
 	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	case '"':
-		return "the string " + clip(string(raw))
-	}
-	return "the number " + clip(string(raw))
 }
 
 // lineCol converts a byte offset to a 1-based line and column (in bytes).
@@ -482,12 +470,4 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-func clip(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "…"
 }

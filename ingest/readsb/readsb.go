@@ -277,7 +277,7 @@ func (p *parser) object(dec *json.Decoder) error {
 			fallthrough
 		case "now", "timestamp", "dbFlags":
 			raw := *dst.(*json.RawMessage)
-			if got := describe(raw); got != want && got != "null" && bad == nil {
+			if got := ingest.JSONKind(raw); got != want && got != "null" && bad == nil {
 				bad = p.recordError(int64(start), "", key, fmt.Errorf("%w: %q is %s, want %s", ErrShape, key, got, want))
 			}
 		}
@@ -326,7 +326,7 @@ type aircraftJSON struct {
 
 func (p *parser) aircraftFile(start int64, h *header) {
 	now := p.opts.Clock()
-	if len(h.now) > 0 && !isNull(h.now) {
+	if len(h.now) > 0 && !ingest.IsNull(h.now) {
 		v, err := strconv.ParseFloat(string(h.now), 64)
 		if err == nil {
 			now, err = unixTime(v)
@@ -395,7 +395,7 @@ var traceFieldNames = [...]string{"seconds", "lat", "lon", "alt", "gs", "track",
 
 func (p *parser) traceFile(start int64, h *header) {
 	var hex string
-	if len(h.icao) == 0 || json.Unmarshal(h.icao, &hex) != nil || isNull(h.icao) {
+	if len(h.icao) == 0 || json.Unmarshal(h.icao, &hex) != nil || ingest.IsNull(h.icao) {
 		p.reject(start, "", "icao", fmt.Errorf("%w: trace file without \"icao\"", ErrShape))
 		return
 	}
@@ -404,7 +404,7 @@ func (p *parser) traceFile(start int64, h *header) {
 		p.reject(start, "", "icao", err)
 		return
 	}
-	if len(h.timestamp) == 0 || isNull(h.timestamp) {
+	if len(h.timestamp) == 0 || ingest.IsNull(h.timestamp) {
 		p.reject(start, "", "timestamp", fmt.Errorf("%w: trace file without \"timestamp\"", ErrShape))
 		return
 	}
@@ -417,7 +417,7 @@ func (p *parser) traceFile(start int64, h *header) {
 		return
 	}
 	military := false
-	if len(h.dbFlags) > 0 && !isNull(h.dbFlags) {
+	if len(h.dbFlags) > 0 && !ingest.IsNull(h.dbFlags) {
 		f, err := strconv.ParseInt(string(h.dbFlags), 10, 64)
 		if err != nil {
 			p.reject(start, "", "dbFlags", fmt.Errorf("%s is not an integer", clip(h.dbFlags)))
@@ -440,7 +440,7 @@ func (p *parser) traceFile(start int64, h *header) {
 		}
 		// The details first: its callsign applies from this point on, even when the rest of
 		// the point is refused.
-		if len(pt) > tDetails && !isNull(pt[tDetails]) {
+		if len(pt) > tDetails && !ingest.IsNull(pt[tDetails]) {
 			var d struct {
 				Flight *string `json:"flight"`
 			}
@@ -554,7 +554,7 @@ func (p *parser) openSkyRow(i int, e elem) {
 // openSkyTime reads a timestamp: unix milliseconds (as the traffic library writes them), unix
 // seconds (values below 1e11, i.e. before 1973 in milliseconds) or an RFC 3339 string.
 func openSkyTime(raw json.RawMessage) (time.Time, error) {
-	if len(raw) == 0 || isNull(raw) {
+	if len(raw) == 0 || ingest.IsNull(raw) {
 		return time.Time{}, errors.New("no timestamp")
 	}
 	if raw[0] == '"' {
@@ -614,7 +614,7 @@ func (p *parser) emit(e elem, rec string, a adsb) {
 // altitude reads a barometric altitude (feet, "ground" or null), falling back to the geometric
 // one when it is null or absent.
 func altitude(baro json.RawMessage, geom *float64) (*float64, error) {
-	if len(baro) == 0 || isNull(baro) {
+	if len(baro) == 0 || ingest.IsNull(baro) {
 		return geom, nil
 	}
 	if string(baro) == `"ground"` {
@@ -629,7 +629,7 @@ func altitude(baro json.RawMessage, geom *float64) (*float64, error) {
 
 // number reads a JSON number or null.
 func number(raw json.RawMessage) (*float64, error) {
-	if isNull(raw) {
+	if ingest.IsNull(raw) {
 		return nil, nil
 	}
 	v, err := strconv.ParseFloat(string(raw), 64)
@@ -637,28 +637,6 @@ func number(raw json.RawMessage) (*float64, error) {
 		return nil, fmt.Errorf("%s is not a number", clip(raw))
 	}
 	return &v, nil
-}
-
-func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
-
-// describe names a JSON value's kind for a message.
-func describe(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "missing"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	case '"':
-		return "a string"
-	}
-	return "a number"
 }
 
 // unixTime converts unix seconds, or milliseconds for values of 1e11 and more (1973 in
@@ -684,7 +662,7 @@ func (p *parser) typeError(e elem, rec string, err error) {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field == "" {
-			p.reject(p.startOf(e), rec, "", fmt.Errorf("%w: record is %s, want an object", ErrShape, describe(e.raw)))
+			p.reject(p.startOf(e), rec, "", fmt.Errorf("%w: record is %s, want an object", ErrShape, ingest.JSONKind(e.raw)))
 			return
 		}
 		want := "a number"
