@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"github.com/truce-mission/truce/client"
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/feeds"
+	"github.com/truce-mission/truce/internal/refdata"
 )
 
 // fakeIntake stands in for the server: it answers each record {"id":..., "refuse":reason}
@@ -432,10 +432,8 @@ func TestBenchClosedLoop(t *testing.T) {
 	}
 }
 
-// gpsdSamples are real AIS logs (see ../shared/data/README.md).
+// gpsdSamples are real AIS logs in the reference data (see package refdata).
 var gpsdSamples = []string{"ais-nmea.log", "ais-nmea-type6-fid55.log", "ais-18-27.log", "sample.aivdm"}
-
-const gpsdDir = "../../../shared/data/ais/gpsd"
 
 // countFeed reads a feed with its adapter directly: observations and refusals.
 func countFeed(t *testing.T, format, path string) (obs, refused int) {
@@ -514,7 +512,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	s := intakeServed(t)
 	total := 0
 	for _, name := range gpsdSamples {
-		path := filepath.Join(gpsdDir, name)
+		path := refdata.Path(t, "ais/gpsd/"+name)
 		obs, refused := countFeed(t, "ais", path)
 		// Small batches, so that a file takes several requests in flight.
 		sum, stderr, code := ingestRun(t, ingestCommand(t, s, path, "--batch", "50"))
@@ -570,11 +568,11 @@ func countStored(t *testing.T, s *server) int {
 // SIGINT when it does not, sending the partial batch it holds either way.
 func TestIngestTCP(t *testing.T) {
 	s := intakeServed(t)
-	data, err := os.ReadFile(filepath.Join(gpsdDir, "ais-nmea.log"))
+	data, err := os.ReadFile(refdata.Path(t, "ais/gpsd/ais-nmea.log"))
 	if err != nil {
 		t.Fatalf("reference data missing: %v", err)
 	}
-	obs, refused := countFeed(t, "ais", filepath.Join(gpsdDir, "ais-nmea.log"))
+	obs, refused := countFeed(t, "ais", refdata.Path(t, "ais/gpsd/ais-nmea.log"))
 
 	t.Run("peer closes", func(t *testing.T) {
 		addr := serveFeed(t, data, false)

@@ -3,8 +3,6 @@ package ais
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -13,22 +11,14 @@ import (
 	goais "github.com/BertoldVdb/go-ais"
 
 	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/internal/refdata"
 )
 
-// dataDir is the shared reference data, relative to this package: ../../../shared/data from
-// ingest/ais, i.e. /work/shared/data when the repository is /work/main.
-const dataDir = "../../../shared/data"
-
-// readData returns a reference file's bytes, failing the test with the missing path.
+// readData returns a reference file's bytes (see package refdata), failing the test when it
+// is missing.
 func readData(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	p := filepath.Join(dataDir, filepath.FromSlash(rel))
-	b, err := os.ReadFile(p)
-	if err != nil {
-		abs, _ := filepath.Abs(p)
-		tb.Fatalf("reference data missing: %s (%v)", abs, err)
-	}
-	return b
+	return refdata.Read(tb, rel)
 }
 
 // event is what the sink saw, in order.

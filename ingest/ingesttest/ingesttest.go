@@ -3,11 +3,10 @@
 package ingesttest
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/internal/refdata"
 )
 
 // Collector is an ingest.Sink that keeps everything it receives, in order per kind.
@@ -39,27 +38,9 @@ func (c *Counter) Observe(ingest.Observation) { c.Obs++ }
 // Reject counts a refused record.
 func (c *Counter) Reject(*ingest.RecordError) { c.Rej++ }
 
-// SharedData returns the path of a file under ../shared/data (relative to the module root),
-// failing the test when it is missing.
+// SharedData returns the path of rel (e.g. "cap/CAP-v1.2.xsd") in the workspace's reference
+// data (see package refdata), failing the test when it is missing.
 func SharedData(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("module root (go.mod) not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("reference data missing: %s (see ../shared/data/README.md): %v", p, err)
-	}
-	return p
+	return refdata.Path(t, rel)
 }
