@@ -36,6 +36,23 @@ type Options struct {
 	FuseDistanceM  float64
 	FuseWindow     time.Duration
 	ReviewDeadline time.Duration // overrides the agreement's review obligation
+
+	Dwell           time.Duration // [DefaultDwell]
+	DarkGap         time.Duration // [DefaultDarkGap]
+	TrackEventsKept int           // [DefaultTrackEventsKept]
+
+	ActivityBucket     time.Duration // [DefaultActivityBucket]
+	ActivityBuckets    int           // [DefaultActivityBuckets]
+	ActivityMinHistory int           // [DefaultActivityMinHistory]
+	ActivityFactor     float64       // [DefaultActivityFactor]
+	ActivitySigmas     float64       // [DefaultActivitySigmas]
+	ActivityMinCount   int           // [DefaultActivityMinCount]
+
+	// FindingPrefix tells several logs' finding ids apart ([Engine.IncidentFinding]);
+	// empty by default.
+	FindingPrefix string
+	// Sender is the CAP sender of the alerts; the default is "truce@" and the agreement id.
+	Sender string
 }
 
 // Engine is the verification state machine. It is not safe for concurrent use: one
@@ -52,8 +69,31 @@ type Engine struct {
 
 	incidents     []*incident // by id-1
 	notifications []*notification
+	notes         noteIndex         // notifications by party and window (relevance.go)
+	days          map[int64][]int64 // incidents by the days they span (relevance.go)
 	ignored       []Ignored
 	touched       []int64
+
+	due deadlines // dark tracks and acknowledgements, by time
+
+	tracks      map[string]*trackState
+	trackKeys   []string // in order of first position
+	trackEvents []TrackEvent
+	trackSeq    int64
+	trackCounts TrackCounts
+
+	activity  map[string]*activity // by zone
+	histStart int64                // the earliest bucket observed
+	histSet   bool
+	warnings  []*Warning
+	warned    []Change // warnings raised by the entry being applied
+
+	alerts     map[string]alertRef // CAP identifier -> finding version
+	duties     []*obligation       // in order of creation
+	open       map[string]*obligation
+	messages   map[string]*HotlineMessage
+	hotlineLog []*HotlineMessage
+	pre        []Change // escalations caused by the entry's time
 }
 
 // New returns an engine for a validated agreement, with the default options.
@@ -77,7 +117,28 @@ func NewWithOptions(a *agreement.Agreement, opts Options) (*Engine, error) {
 	if opts.ReviewDeadline <= 0 {
 		opts.ReviewDeadline = DefaultReviewDeadline
 	}
-	return &Engine{a: a, zc: zc, opts: opts, cells: map[cell][]int64{}, track: map[string][]int64{}}, nil
+	setDefault(&opts.Dwell, DefaultDwell)
+	setDefault(&opts.DarkGap, DefaultDarkGap)
+	setDefault(&opts.TrackEventsKept, DefaultTrackEventsKept)
+	setDefault(&opts.ActivityBucket, DefaultActivityBucket)
+	setDefault(&opts.ActivityBuckets, DefaultActivityBuckets)
+	setDefault(&opts.ActivityMinHistory, DefaultActivityMinHistory)
+	setDefault(&opts.ActivityFactor, DefaultActivityFactor)
+	setDefault(&opts.ActivitySigmas, DefaultActivitySigmas)
+	setDefault(&opts.ActivityMinCount, DefaultActivityMinCount)
+	if opts.Sender == "" {
+		opts.Sender = "truce@" + a.ID
+	}
+	return &Engine{a: a, zc: zc, opts: opts, cells: map[cell][]int64{}, track: map[string][]int64{},
+		tracks: map[string]*trackState{}, activity: map[string]*activity{}, alerts: map[string]alertRef{},
+		open: map[string]*obligation{}, messages: map[string]*HotlineMessage{}}, nil
+}
+
+// setDefault sets *v to def when it is not positive.
+func setDefault[T int | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Agreement returns the engine's agreement.
@@ -89,7 +150,8 @@ func (e *Engine) Size() int64 { return e.next }
 // Now returns the log's time: the latest receipt or tick time applied.
 func (e *Engine) Now() time.Time { return e.now }
 
-// ChangeKind is what happened to an incident as a finding.
+// ChangeKind is what happened to an incident as a finding, or what else calls for an
+// alert.
 type ChangeKind int
 
 // The change kinds.
@@ -97,9 +159,11 @@ const (
 	ChangeCreated   ChangeKind = iota // became a finding for the first time
 	ChangeUpdated                     // a finding changed (certainty, rules, evidence), or became one again
 	ChangeCancelled                   // stopped being a finding: notified, dismissed, merged away
+	ChangeWarning                     // an unusual-activity warning was raised
+	ChangeEscalated                   // an acknowledgement deadline passed: tell the mediators
 )
 
-var changeKindNames = []string{"created", "updated", "cancelled"}
+var changeKindNames = []string{"created", "updated", "cancelled", "warning", "escalated"}
 
 func (k ChangeKind) String() string {
 	if k >= 0 && int(k) < len(changeKindNames) {
@@ -111,12 +175,19 @@ func (k ChangeKind) String() string {
 // MarshalText writes the kind's name.
 func (k ChangeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
-// Change says what one entry did to one incident as a finding.
+// Change says what one entry did to one incident as a finding, which warning it raised, or
+// which acknowledgement it found missed.
 type Change struct {
 	Kind     ChangeKind
-	Incident int64
-	Version  int   // the incident's version after the change, from 1
-	Index    int64 // the entry that caused it
+	Incident int64 // created, updated, cancelled; escalated when the alert was an incident's
+	// Version is the incident's version after the change, from 1; 1 for a warning; for an
+	// escalation, the version of the alert not acknowledged.
+	Version int
+	Index   int64  // the entry that caused it
+	Warning int64  // warning; escalated when the alert was a warning's
+	Message string // escalated: the hotline message not acknowledged
+	Party   string // escalated: the party that did not acknowledge
+	Alert   string // escalated: the identifier of the alert not acknowledged
 }
 
 // Ignored is an entry the engine could not use.
@@ -126,8 +197,10 @@ type Ignored struct {
 }
 
 // Apply applies the entry at index, which must be [Engine.Size], and returns the changes it
-// caused, in incident order. An entry the engine cannot use is recorded in [State] and is not
-// an error; the only errors are an index out of order and a nil entry.
+// caused: first the escalations of the deadlines its time passed, in deadline order, then
+// the incidents' changes in incident order, then the warnings it raised. An entry the engine
+// cannot use is recorded in [State] and is not an error; the only errors are an index out of
+// order and a nil entry.
 func (e *Engine) Apply(index int64, en *ledger.Entry) ([]Change, error) {
 	if index != e.next {
 		return nil, fmt.Errorf("engine: applying entry %d: %w: next is %d", index, ErrOutOfOrder, e.next)
@@ -139,8 +212,12 @@ func (e *Engine) Apply(index int64, en *ledger.Entry) ([]Change, error) {
 	if t := en.Received(); t.After(e.now) {
 		e.now = t
 	}
-	e.touched = e.touched[:0]
+	e.touched, e.pre, e.warned = e.touched[:0], e.pre[:0], e.warned[:0]
 	var reason string
+	if en.Kind() == ledger.KindTick {
+		reason = e.tick(en)
+	}
+	e.advance(index)
 	switch en.Kind() {
 	case ledger.KindObservation:
 		reason = e.observe(index, en)
@@ -148,13 +225,24 @@ func (e *Engine) Apply(index int64, en *ledger.Entry) ([]Change, error) {
 		reason = e.notify(index, en)
 	case ledger.KindReview:
 		reason = e.review(index, en)
-	case ledger.KindTick:
-		reason = e.tick(en)
+	case ledger.KindAcknowledgement:
+		reason = e.acknowledge(index, en)
+	case ledger.KindHotline:
+		reason = e.hotline(index, en)
 	}
 	if reason != "" {
 		e.ignored = append(e.ignored, Ignored{Index: index, Reason: reason})
 	}
-	return e.changes(index), nil
+	incs := e.changes(index)
+	e.owe(index, incs)
+	e.owe(index, e.warned)
+	if len(e.pre)+len(e.warned) == 0 {
+		return incs, nil
+	}
+	out := make([]Change, 0, len(e.pre)+len(incs)+len(e.warned))
+	out = append(out, e.pre...)
+	out = append(out, incs...)
+	return append(out, e.warned...), nil
 }
 
 func (e *Engine) touch(id int64) {
@@ -218,6 +306,7 @@ type obsRec struct {
 	track      string
 	zones      []string
 	matches    []match
+	desc       string // see describe
 }
 
 // match is one rule an observation may break, as located.
@@ -278,6 +367,12 @@ func (e *Engine) observe(index int64, en *ledger.Entry) string {
 		e.index(inc.id, r)
 		e.touch(inc.id)
 	}
+	var incID int64
+	if inc != nil {
+		incID = inc.id
+	}
+	e.trackPosition(index, r, incID)
+	e.countActivity(index, r)
 	return ""
 }
 
@@ -319,19 +414,32 @@ func (e *Engine) locate(r *obsRec) {
 	}
 }
 
-// cell is a square of the fusion grid.
-type cell struct{ x, y int32 }
+// cell is a square of the fusion grid during one fusion window (slot): an observation can
+// only fuse with those of its own and the neighbouring cells.
+type cell struct{ x, y, t int32 }
+
+// slot is the fusion window t falls in.
+func (e *Engine) slot(t time.Time) int32 {
+	w := int64(max(e.opts.FuseWindow, time.Second) / time.Second)
+	s := t.Unix()
+	q := s / w
+	if s%w < 0 {
+		q--
+	}
+	return int32(q)
+}
 
 func (e *Engine) cellDeg() float64 { return max(0.01, 1.1*e.opts.FuseDistanceM/111320) }
 
 func (e *Engine) cellOf(p geo.Point) cell {
 	d := e.cellDeg()
-	return cell{int32(math.Floor(p.Lon / d)), int32(math.Floor(p.Lat / d))}
+	return cell{x: int32(math.Floor(p.Lon / d)), y: int32(math.Floor(p.Lat / d))}
 }
 
 // index files an incident's observation under its cell and track.
 func (e *Engine) index(id int64, r *obsRec) {
 	c := e.cellOf(r.pt)
+	c.t = e.slot(r.o.Observed)
 	if l := e.cells[c]; len(l) == 0 || l[len(l)-1] != id {
 		e.cells[c] = append(l, id)
 	}
@@ -353,9 +461,12 @@ func (e *Engine) fuse(r *obsRec) *incident {
 		c := e.cellOf(r.pt)
 		cos := math.Cos(math.Min(math.Abs(r.pt.Lat)+d, 89) * math.Pi / 180)
 		rx := int32(math.Ceil(e.opts.FuseDistanceM / (d * 111320 * math.Max(cos, 0.01))))
-		for y := c.y - 1; y <= c.y+1; y++ {
-			for x := c.x - rx; x <= c.x+rx; x++ {
-				cands = append(cands, e.cells[cell{x, y}]...)
+		ts := e.slot(r.o.Observed)
+		for t := ts - 1; t <= ts+1; t++ {
+			for y := c.y - 1; y <= c.y+1; y++ {
+				for x := c.x - rx; x <= c.x+rx; x++ {
+					cands = append(cands, e.cells[cell{x, y, t}]...)
+				}
 			}
 		}
 	}
@@ -375,7 +486,9 @@ func (e *Engine) fuse(r *obsRec) *incident {
 
 // joins reports whether r reports the same event as one of inc's observations.
 func (e *Engine) joins(inc *incident, r *obsRec) bool {
-	for _, x := range inc.obs {
+	// Latest first: a report usually joins the one just before it.
+	for i := len(inc.obs) - 1; i >= 0; i-- {
+		x := inc.obs[i]
 		dt := r.o.Observed.Sub(x.o.Observed)
 		if dt < 0 {
 			dt = -dt

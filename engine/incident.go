@@ -96,7 +96,7 @@ const (
 // Evidence is one entry behind a verdict and why it counted.
 type Evidence struct {
 	Index     int64   `json:"index"`
-	Kind      string  `json:"kind"` // observation, notification, review
+	Kind      string  `json:"kind"` // observation, notification, review, track
 	ID        string  `json:"id,omitempty"`
 	Submitter string  `json:"submitter"`
 	Counted   Counted `json:"counted"`
@@ -124,6 +124,11 @@ type incident struct {
 	dismissed  bool
 	merges     []Evidence // merge and split reviews, for the record
 
+	dayLo, dayHi int64 // the days under which it is filed (relevance.go)
+	daysSet      bool
+	// trackEvents are the dwell and dark events of its tracks in its zones.
+	trackEvents []TrackEvent
+
 	version int
 	alerted bool   // a change has been reported
 	live    bool   // the last change reported it as a finding
@@ -146,6 +151,9 @@ func (inc *incident) signature() string {
 	}
 	for _, r := range inc.view.Rules {
 		fmt.Fprintf(&b, "|%s:%t:%d", r.Rule, r.Breached, r.CoveredBy)
+	}
+	for _, te := range inc.trackEvents {
+		fmt.Fprintf(&b, "|track:%d", te.Seq) // a dwell or a going dark aggravates a finding
 	}
 	return b.String()
 }
@@ -220,7 +228,14 @@ func (e *Engine) evaluate(inc *incident) {
 
 	// Notifications.
 	var notes []Evidence
-	for _, n := range e.notifications {
+	if len(support) > 0 {
+		e.span(inc, v.First, v.Last)
+	}
+	var near []*notification
+	if v.Party != "" && len(support) > 0 {
+		near = e.notes.near(nil, v.Party, v.First, v.Last, e.opts.FuseWindow)
+	}
+	for _, n := range near {
 		ok, why := e.covers(n, v.Party, support, &v)
 		if why == "" {
 			continue
@@ -260,6 +275,9 @@ func (e *Engine) evaluate(inc *incident) {
 	v.Certainty = cert
 	v.Evidence = append(ev, notes...)
 	v.Evidence = append(v.Evidence, inc.merges...)
+	for _, te := range inc.trackEvents {
+		v.Evidence = append(v.Evidence, Evidence{Index: te.Index, Kind: "track", ID: te.Track, Counted: CountedNone, Why: te.Kind.String() + ": " + te.Detail})
+	}
 	if inc.review != nil {
 		v.Evidence = append(v.Evidence, Evidence{Index: inc.review.Index, Kind: "review", Submitter: inc.review.Analyst, Counted: CountedNone, Why: "review: " + inc.review.Action + noteSuffix(inc.review.Note)})
 	}
@@ -270,9 +288,8 @@ func (e *Engine) evaluate(inc *incident) {
 		v.Explanation = append(v.Explanation, e.explainRule(rm, v.Party, v.Category))
 	}
 	v.Explanation = append(v.Explanation, fmt.Sprintf("verdict %s, certainty %s: %s", v.Verdict, cert, why))
-	for _, x := range v.Evidence {
-		v.Explanation = append(v.Explanation, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
-	}
+	// The evidence's lines follow, written when the incident is read (cloneIncident): an
+	// evaluation per added observation need not format every line again.
 	inc.verdict, inc.certainty, inc.view = v.Verdict, cert, v
 }
 
@@ -292,25 +309,24 @@ func quoteOr(s string) string {
 
 // sourceTotal is the largest, over submitters, of one submitter's counts summed.
 func sourceTotal(rs []*obsRec) int {
+	// A few submitters at most: a slice beats a map, and the sum is linear in rs.
+	type total struct {
+		submitter string
+		sum       int
+	}
+	var buf [8]total
+	ts := buf[:0]
+	for _, r := range rs {
+		i := slices.IndexFunc(ts, func(t total) bool { return t.submitter == r.submitter })
+		if i < 0 {
+			ts = append(ts, total{submitter: r.submitter})
+			i = len(ts) - 1
+		}
+		ts[i].sum += r.count()
+	}
 	best := 0
-	for i, r := range rs {
-		seen := false
-		for _, x := range rs[:i] {
-			if x.submitter == r.submitter {
-				seen = true
-				break
-			}
-		}
-		if seen {
-			continue
-		}
-		sum := 0
-		for _, x := range rs[i:] {
-			if x.submitter == r.submitter {
-				sum += x.count()
-			}
-		}
-		best = max(best, sum)
+	for _, t := range ts {
+		best = max(best, t.sum)
 	}
 	return best
 }
@@ -350,7 +366,7 @@ func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certaint
 		if r.absent {
 			continue
 		}
-		desc := fmt.Sprintf("%s (%s, %s) at %s", r.o.Source, r.role, partyOr(r.subParty), r.o.Observed.Format(time.RFC3339))
+		desc := r.describe()
 		var why string
 		switch {
 		case r.role == agreement.RoleMonitor && r.o.Source == ingest.SourceGroundMonitor:
@@ -404,7 +420,7 @@ func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certaint
 		if !r.absent {
 			continue
 		}
-		desc := fmt.Sprintf("reports none at %s by %s (%s, %s)", r.o.Observed.Format(time.RFC3339), r.o.Source, r.role, partyOr(r.subParty))
+		desc := r.describe()
 		var w string
 		switch {
 		case r.interested:

@@ -100,13 +100,14 @@ func (e *Engine) notify(index int64, en *ledger.Entry) string {
 		}
 	}
 	p.From, p.Until = p.From.UTC(), p.Until.UTC()
-	e.notifications = append(e.notifications, &notification{index: index, submitter: en.Submitter(), received: en.Received(), p: p})
-	// It may explain incidents of its party already open.
-	for _, inc := range e.incidents {
-		if inc.mergedInto == 0 && inc.view.Party == p.Party {
-			e.touch(inc.id)
-		}
+	n := &notification{index: index, submitter: en.Submitter(), received: en.Received(), p: p}
+	e.notifications = append(e.notifications, n)
+	if e.notes == nil {
+		e.notes = noteIndex{}
 	}
+	e.notes.add(n)
+	// It may explain incidents of its party near its window.
+	e.touchNear(n)
 	return ""
 }
 
@@ -242,7 +243,8 @@ func (e *Engine) review(index int64, en *ledger.Entry) string {
 		into := incs[0]
 		for _, inc := range incs[1:] {
 			into.obs = append(into.obs, inc.obs...)
-			inc.obs = nil
+			into.trackEvents = append(into.trackEvents, inc.trackEvents...)
+			inc.obs, inc.trackEvents = nil, nil
 			inc.mergedInto = into.id
 			inc.merges = append(inc.merges, Evidence{Index: index, Kind: "review", Submitter: rec.Analyst, Counted: CountedNone, Why: fmt.Sprintf("merged into incident %d", into.id)})
 			for _, r := range into.obs {
@@ -251,6 +253,7 @@ func (e *Engine) review(index int64, en *ledger.Entry) string {
 			e.touch(inc.id)
 		}
 		slices.SortFunc(into.obs, func(a, b *obsRec) int { return int(a.index - b.index) })
+		slices.SortFunc(into.trackEvents, func(a, b TrackEvent) int { return int(a.Seq - b.Seq) })
 		into.merges = append(into.merges, Evidence{Index: index, Kind: "review", Submitter: rec.Analyst, Counted: CountedNone, Why: fmt.Sprintf("merged incidents %v", ids)})
 		e.touch(into.id)
 	case "split":

@@ -22,7 +22,22 @@ type State struct {
 	OverdueReviews []OverdueReview `json:"overdue_reviews"`
 	// OverdueWithdrawals are the breached phased and stand-off rules, by party, zone and rule.
 	OverdueWithdrawals []Withdrawal `json:"overdue_withdrawals"`
-	Ignored            []Ignored    `json:"ignored"`
+	// Tracks are every track, in order of first position.
+	Tracks []Track `json:"tracks"`
+	// TrackEvents are the newest track events (at most [Options.TrackEventsKept]), oldest
+	// first; TrackCounts counts them all.
+	TrackEvents []TrackEvent `json:"track_events"`
+	TrackCounts TrackCounts  `json:"track_counts"`
+	// Warnings are the unusual-activity warnings, by id.
+	Warnings []Warning `json:"warnings"`
+	// Hotline are the hotline messages, in log order.
+	Hotline []HotlineMessage `json:"hotline"`
+	// Acknowledgements are the parties' duties to acknowledge, in order of creation;
+	// Escalations those whose deadline passed unacknowledged; Parties the counts per party.
+	Acknowledgements []AckDuty     `json:"acknowledgements"`
+	Escalations      []Escalation  `json:"escalations"`
+	Parties          []PartyRecord `json:"parties"`
+	Ignored          []Ignored     `json:"ignored"`
 }
 
 // OverdueReview is a finding not reviewed by its deadline.
@@ -55,7 +70,7 @@ func cloneIncident(inc *incident) Incident {
 	v.Zones = slices.Clone(v.Zones)
 	v.Rules = slices.Clone(v.Rules)
 	v.Evidence = slices.Clone(v.Evidence)
-	v.Explanation = slices.Clone(v.Explanation)
+	v.Explanation = explainEvidence(slices.Clip(v.Explanation), v.Evidence)
 	if v.Review != nil {
 		r := *v.Review
 		v.Review = &r
@@ -66,7 +81,9 @@ func cloneIncident(inc *incident) Incident {
 // State returns a snapshot of the state.
 func (e *Engine) State() State {
 	s := State{Size: e.next, Time: e.now, Incidents: []Incident{}, Notifications: []Notification{},
-		OverdueReviews: []OverdueReview{}, OverdueWithdrawals: []Withdrawal{}, Ignored: slices.Clone(e.ignored)}
+		OverdueReviews: []OverdueReview{}, OverdueWithdrawals: []Withdrawal{}, Ignored: slices.Clone(e.ignored),
+		Tracks: []Track{}, TrackEvents: []TrackEvent{}, Warnings: []Warning{}, Hotline: []HotlineMessage{},
+		Acknowledgements: []AckDuty{}, Escalations: []Escalation{}, Parties: []PartyRecord{}}
 	if s.Ignored == nil {
 		s.Ignored = []Ignored{}
 	}
@@ -108,6 +125,21 @@ func (e *Engine) State() State {
 		}
 		return strings.Compare(a.Rule, b.Rule)
 	})
+	for _, k := range e.trackKeys {
+		t := e.tracks[k]
+		s.Tracks = append(s.Tracks, Track{Track: k, Last: t.last, Position: [2]float64{t.pt.Lon, t.pt.Lat}, Index: t.index,
+			Zones: append([]string{}, t.zones...), Dark: t.dark, Incident: t.incident})
+	}
+	s.TrackEvents = append(s.TrackEvents, e.trackEvents...)
+	s.TrackCounts = e.trackCounts
+	for _, w := range e.warnings {
+		v := *w
+		v.Evidence = slices.Clone(w.Evidence)
+		v.Explanation = slices.Clone(w.Explanation)
+		v.Parties = slices.Clone(w.Parties)
+		s.Warnings = append(s.Warnings, v)
+	}
+	e.ackState(&s)
 	for _, n := range e.notifications {
 		p := n.p
 		p.Zones = slices.Clone(p.Zones)

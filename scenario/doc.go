@@ -1,8 +1,8 @@
 // Package scenario runs scenario scripts: small line-based files that load an agreement,
-// submit timed observations, notifications, reviews and ticks as signed entries of a real
-// evidence log, feed the verification engine from that log, and check what it concluded.
-// They are the engine's tests and, for the people who draft agreements, unit tests for
-// treaty text: "would this text have caught that?".
+// submit timed observations, notifications, reviews, acknowledgements, hotline messages and
+// ticks as signed entries of a real evidence log, feed the verification engine from that
+// log, and check what it concluded. They are the engine's tests and, for the people who
+// draft agreements, unit tests for treaty text: "would this text have caught that?".
 //
 // # Format
 //
@@ -47,6 +47,19 @@
 // submits an analyst's review of incident N. split moves the named observations (their id=,
 // or #INDEX for a ledger index) into a new incident.
 //
+//	at TIME ack IDENTITY incident N [version=V] [note=TEXT]
+//	at TIME ack IDENTITY warning N
+//	at TIME ack IDENTITY message ID
+//	at TIME ack IDENTITY alert IDENTIFIER
+//
+// submits an acknowledgement signed by a party liaison: of the alert of incident N's
+// version V (default: its latest version so far), of warning N's alert, of a hotline
+// message, or of an alert by its CAP identifier.
+//
+//	at TIME hotline IDENTITY [id=ID] [to=P1,P2] [incident=N] [warning=N] text=TEXT
+//
+// submits a hotline message (to defaults to every bound party other than the sender's).
+//
 //	at TIME tick [IDENTITY]
 //
 // moves the log's time on (signed by IDENTITY, default the agreement's first identity of the
@@ -64,6 +77,24 @@
 //	expect overdue-withdrawal party=P zone=Z [rule=R]
 //	expect no-overdue-withdrawal [party=P] [zone=Z] [rule=R]
 //	expect ignored COUNT                 COUNT entries were ignored by the engine
+//	expect track-event [KIND] [key=value...]     a kept track event matches
+//	expect no-track-event [KIND] [key=value...]  none matches
+//	expect track-events COUNT [key=value...]     exactly COUNT match
+//	expect warning N [key=value...]      warning N exists and matches
+//	expect no-warning [key=value...]     no warning matches
+//	expect warnings COUNT [key=value...] exactly COUNT warnings match
+//	expect escalation [key=value...]     an escalation matches
+//	expect no-escalation [key=value...]  none matches
+//	expect escalations COUNT [key=value...]
+//	expect ack party=P (incident=N|warning=N|message=ID) status=S
+//	expect party P [owed=N] [acknowledged=N] [late=N] [escalated=N] [pending=N]
+//
+// Track event keys: kind (enter, leave, dwell, dark), track (mmsi:N or icao:HEX), zone,
+// incident. Warning keys: zone, count, party (an addressee), explains. Escalation keys: party,
+// incident, warning, message, acknowledged (yes/no: acknowledged late or not). An ack
+// expectation holds when one of the party's duties to acknowledge that subject has the
+// status (pending, acknowledged, escalated, acknowledged-late, withdrawn); party checks a
+// party's acknowledgement counts.
 //
 // Incident keys: rule (a rule it breaks), touches (a rule it matches, breached or not),
 // zone, verdict (infraction, within-limit, notified, dismissed, merged), certainty
@@ -77,4 +108,10 @@
 // Run prints each expectation as "FILE:LINE: passed: …" or "FILE:LINE: FAILED: …: reason",
 // and finally replays the whole log into a fresh engine and checks that it reaches the same
 // state hash as the live run. Errors in the script itself are reported as FILE:LINE: message.
+//
+// With [Options.CapOut], every change becomes a CAP 1.2 alert: a finding's versions, an
+// unusual-activity warning (to the parties its observations are attributed to), and an
+// escalation of a missed acknowledgement (to the mediators: the guarantors, else the
+// mission), which for an alert is an Update referencing the finding's alerts. The engine's
+// finding ids are prefixed with the script's base name, so that scripts' alerts differ.
 package scenario

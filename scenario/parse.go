@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/truce-mission/truce/engine"
 )
 
 // Script is a parsed scenario file.
@@ -24,7 +26,7 @@ type Step struct {
 	Text string    // the line as written
 	At   time.Time // entries only; D-relative times are resolved by Run
 	Rel  *relTime  // set when At is relative to D-day
-	Verb string    // observe, notify, review, tick, expect
+	Verb string    // observe, notify, review, ack, hotline, tick, expect
 	Who  string    // the signing identity; "" for expect and a default tick
 	Args []string  // the remaining words, quotes removed
 }
@@ -108,7 +110,7 @@ func Parse(name string, src []byte) (*Script, error) {
 			continue
 		}
 		if len(words) < 3 {
-			bad(n, "at: want a time and a step (observe, notify, review, tick)")
+			bad(n, "at: want a time and a step (observe, notify, review, ack, hotline, tick)")
 			continue
 		}
 		st := Step{Line: n, Text: line, Verb: words[2]}
@@ -120,7 +122,7 @@ func Parse(name string, src []byte) (*Script, error) {
 		st.At, st.Rel = t, rel
 		rest := words[3:]
 		switch st.Verb {
-		case "observe", "notify", "review":
+		case "observe", "notify", "review", "ack", "hotline":
 			if len(rest) == 0 {
 				bad(n, "%s: want the identity that signs it", st.Verb)
 				continue
@@ -135,7 +137,7 @@ func Parse(name string, src []byte) (*Script, error) {
 				st.Who = rest[0]
 			}
 		default:
-			bad(n, "unknown step %q (want observe, notify, review or tick)", st.Verb)
+			bad(n, "unknown step %q (want observe, notify, review, ack, hotline or tick)", st.Verb)
 			continue
 		}
 		if err := checkStep(&st); err != nil {
@@ -256,6 +258,13 @@ var (
 	reviewKeys  = []string{"certainty", "note", "reason"}
 	expectKeys  = []string{"rule", "touches", "zone", "verdict", "certainty", "party", "category", "count", "version", "merged-into", "reviewed", "for", "against", "explains", "covered-by"}
 	withdrawKey = []string{"party", "zone", "rule"}
+	ackKeys     = []string{"version", "note"}
+	hotlineKeys = []string{"id", "to", "incident", "warning", "text"}
+	trackKeys   = []string{"kind", "track", "zone", "incident"}
+	warningKeys = []string{"zone", "count", "party", "explains"}
+	escKeys     = []string{"party", "incident", "warning", "message", "acknowledged"}
+	dutyKeys    = []string{"party", "incident", "warning", "message", "status"}
+	partyKeys   = []string{"owed", "acknowledged", "late", "escalated", "pending"}
 )
 
 func onlyKeys(verb string, m map[string]string, allowed []string) error {
@@ -295,6 +304,44 @@ func checkStep(st *Step) error {
 		for _, k := range []string{"from", "until", "count"} {
 			if m[k] == "" {
 				return fmt.Errorf("notify: want %s=", k)
+			}
+		}
+	case "ack":
+		if err := onlyKeys("ack", m, ackKeys); err != nil {
+			return err
+		}
+		if len(bare) != 2 {
+			return errors.New("ack: want what is acknowledged: incident N, warning N, message ID or alert IDENTIFIER")
+		}
+		switch bare[0] {
+		case "incident", "warning":
+			if _, err := strconv.ParseInt(bare[1], 10, 64); err != nil {
+				return fmt.Errorf("ack %s: %q is not a number", bare[0], bare[1])
+			}
+		case "message", "alert":
+			if m["version"] != "" {
+				return fmt.Errorf("ack %s: version= is for incidents", bare[0])
+			}
+		default:
+			return fmt.Errorf("ack: unknown subject %q (want incident, warning, message or alert)", bare[0])
+		}
+		if v := m["version"]; v != "" {
+			if _, err := strconv.Atoi(v); err != nil {
+				return fmt.Errorf("ack: version %q is not a number", v)
+			}
+		}
+	case "hotline":
+		if err := onlyKeys("hotline", m, hotlineKeys); err != nil {
+			return err
+		}
+		if len(bare) > 0 {
+			return fmt.Errorf("hotline: unexpected words %q (quote the text: text=\"…\")", bare)
+		}
+		for _, k := range []string{"incident", "warning"} {
+			if v := m[k]; v != "" {
+				if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+					return fmt.Errorf("hotline: %s %q is not a number", k, v)
+				}
 			}
 		}
 	case "review":
@@ -376,8 +423,57 @@ func checkExpect(args []string) error {
 			return errors.New("expect ignored: want a count")
 		}
 		return num(bare[0])
+	case "track-events", "warnings", "escalations":
+		if len(bare) != 1 {
+			return fmt.Errorf("expect %s: want a count", args[0])
+		}
+		if err := num(bare[0]); err != nil {
+			return err
+		}
+		return onlyKeys("expect "+args[0], m, map[string][]string{"track-events": trackKeys, "warnings": warningKeys, "escalations": escKeys}[args[0]])
+	case "track-event", "no-track-event":
+		if len(bare) > 1 {
+			return fmt.Errorf("expect %s: want at most a kind (enter, leave, dwell, dark)", args[0])
+		}
+		for _, k := range append(bare, m["kind"]) {
+			if _, err := engine.ParseTrackEventKind(k); k != "" && err != nil {
+				return fmt.Errorf("expect %s: %v", args[0], err)
+			}
+		}
+		return onlyKeys("expect "+args[0], m, trackKeys)
+	case "warning":
+		if len(bare) != 1 {
+			return errors.New("expect warning: want one number")
+		}
+		if err := num(bare[0]); err != nil {
+			return err
+		}
+		return onlyKeys("expect warning", m, warningKeys)
+	case "no-warning":
+		if len(bare) != 0 {
+			return fmt.Errorf("expect no-warning: unexpected words %q", bare)
+		}
+		return onlyKeys("expect no-warning", m, warningKeys)
+	case "escalation", "no-escalation":
+		if len(bare) != 0 {
+			return fmt.Errorf("expect %s: unexpected words %q", args[0], bare)
+		}
+		return onlyKeys("expect "+args[0], m, escKeys)
+	case "ack":
+		if len(bare) != 0 {
+			return fmt.Errorf("expect ack: unexpected words %q", bare)
+		}
+		if m["party"] == "" || m["status"] == "" {
+			return errors.New("expect ack: want party= and status=")
+		}
+		return onlyKeys("expect ack", m, dutyKeys)
+	case "party":
+		if len(bare) != 1 {
+			return errors.New("expect party: want a party id")
+		}
+		return onlyKeys("expect party", m, partyKeys)
 	default:
-		return fmt.Errorf("expect: unknown expectation %q (want incident, no-incident, incidents, overdue-review, no-overdue-review, overdue-withdrawal, no-overdue-withdrawal or ignored)", args[0])
+		return fmt.Errorf("expect: unknown expectation %q (want incident, no-incident, incidents, overdue-review, no-overdue-review, overdue-withdrawal, no-overdue-withdrawal, ignored, track-event, no-track-event, track-events, warning, no-warning, warnings, escalation, no-escalation, escalations, ack or party)", args[0])
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ type Options struct {
 	// Out receives one line per expectation and the replay check; nil discards them.
 	Out io.Writer
 	// OnChange, when set, is called for every change the engine reports, with the
-	// incident as it is after the change, in log order.
+	// incident as it is after the change (zero for a warning, or for the escalation of a
+	// warning's alert or a hotline message), in log order.
 	OnChange func(c engine.Change, inc engine.Incident, a *agreement.Agreement)
 	// CapOut, when set, is a directory that receives every alert the run produced, as CAP
 	// 1.2 XML in <identifier>.xml.
@@ -103,18 +104,21 @@ func Run(ctx context.Context, s *Script, opts Options) (*Result, error) {
 	}
 	defer lg.Close()
 
-	eng, err := engine.New(a)
+	// The script's base name tells its findings apart from other scripts' in one CapOut.
+	name := strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
+	engOpts := engine.Options{FindingPrefix: name}
+	eng, err := engine.NewWithOptions(a, engOpts)
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{s: s, a: a, keyDir: keyDir, keys: map[string]ed25519.PrivateKey{}, obs: map[string]int64{}}
+	r := &runner{s: s, a: a, eng: eng, keyDir: keyDir, keys: map[string]ed25519.PrivateKey{}, obs: map[string]int64{}}
 	res := &Result{}
 	var caps *capWriter
 	if opts.CapOut != "" {
 		if err := os.MkdirAll(opts.CapOut, 0o755); err != nil {
 			return nil, err
 		}
-		caps = &capWriter{dir: opts.CapOut, name: strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File)), a: a, prev: map[int64][]alert.Reference{}}
+		caps = &capWriter{dir: opts.CapOut, name: name, a: a, eng: eng, prev: map[int64][]alert.Reference{}, other: map[string][]alert.Reference{}}
 		defer func() { res.Alerts = caps.files }()
 	}
 	var last time.Time
@@ -186,7 +190,7 @@ func Run(ctx context.Context, s *Script, opts Options) (*Result, error) {
 	res.StateHash = eng.StateHash()
 
 	// Replay: the log alone, into a fresh engine, must give the same state.
-	re, err := engine.New(a)
+	re, err := engine.NewWithOptions(a, engOpts)
 	if err != nil {
 		return res, err
 	}
@@ -218,6 +222,7 @@ func Run(ctx context.Context, s *Script, opts Options) (*Result, error) {
 type runner struct {
 	s      *Script
 	a      *agreement.Agreement
+	eng    *engine.Engine // the live engine: acknowledgements name its alerts
 	keyDir string
 	keys   map[string]ed25519.PrivateKey
 	obs    map[string]int64 // observation id -> ledger index
@@ -396,6 +401,22 @@ func (r *runner) entry(st *Step, at time.Time) (*ledger.Entry, string, error) {
 	case "tick":
 		kind = ledger.KindTick
 		payload = engine.TickPayload{Time: at}
+	case "ack":
+		kind = ledger.KindAcknowledgement
+		p, err := r.ack(bare, m)
+		if err != nil {
+			return nil, "", err
+		}
+		payload = p
+	case "hotline":
+		kind = ledger.KindHotline
+		p := engine.HotlinePayload{ID: m["id"], Text: m["text"]}
+		if v := m["to"]; v != "" {
+			p.To = strings.Split(v, ",")
+		}
+		p.Incident, _ = strconv.ParseInt(m["incident"], 10, 64)
+		p.Warning, _ = strconv.ParseInt(m["warning"], 10, 64)
+		payload = p
 	}
 	raw, err := json.Marshal(payload)
 	if err != nil {
@@ -480,6 +501,8 @@ func check(s *engine.State, args []string) string {
 			}
 			return fmt.Sprintf("%d ignored, want %d: %s", len(s.Ignored), n, strings.Join(rs, "; "))
 		}
+	default:
+		return checkMore(s, args[0], m, bare)
 	}
 	return ""
 }

@@ -68,6 +68,11 @@ at yesterday tick
 expect incident one
 bogus line
 at D+1 review analyst-1 merge 1
+at D+1 ack east-liaison incident one
+at D+1 ack east-liaison order 66
+expect track-event fly
+expect ack party=east
+at D+1 hotline analyst-1 hello
 `
 	_, err := Parse("bad.scn", []byte(src))
 	if err == nil {
@@ -79,6 +84,11 @@ at D+1 review analyst-1 merge 1
 		"bad.scn:4: expect incident: \"one\" is not a number",
 		"bad.scn:5: unknown statement \"bogus\"",
 		"bad.scn:6: review merge: want an incident and more",
+		"bad.scn:7: ack incident: \"one\" is not a number",
+		"bad.scn:8: ack: unknown subject \"order\"",
+		"bad.scn:9: expect track-event: unknown track event \"fly\"",
+		"bad.scn:10: expect ack: want party= and status=",
+		"bad.scn:11: hotline: unexpected words",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)

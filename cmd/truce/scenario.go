@@ -18,8 +18,9 @@ type scenarioRunCmd struct {
 }
 
 func (c *scenarioRunCmd) Help() string {
-	return `Each file loads an agreement, submits timed observations, notifications, reviews and ticks
-as signed entries of a fresh temporary evidence log, feeds the verification engine from the
+	return `Each file loads an agreement, submits timed observations, notifications, reviews,
+acknowledgements, hotline messages and ticks as signed entries of a fresh temporary
+evidence log, feeds the verification engine from the
 log and checks its expect lines. Every expectation is printed as passed or FAILED with the
 reason; the run ends by replaying the log into a fresh engine and comparing state hashes.
 Exits 1 when any expectation fails or a file cannot be run. The format is described in the

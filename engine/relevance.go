@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
+
+// This file keeps the engine's work per entry independent of the log's length: prior
+// notifications are indexed by party and time, and incidents by the days their
+// observations span, so that a notification is weighed only against the incidents near its
+// window and an incident only against the notifications near its observations. Without it,
+// every notification re-evaluated every incident of its party, and every evaluation weighed
+// every notification ever received: quadratic in the log.
+
+// day is a day bucket: days since the Unix epoch.
+func day(t time.Time) int64 {
+	s := t.Unix()
+	if s < 0 {
+		return (s+1)/86400 - 1
+	}
+	return s / 86400
+}
+
+// partyNotes are one party's notifications, sorted by the start of their window (then by
+// ledger index), with the longest window, so that those overlapping a time span are found
+// by binary search.
+type partyNotes struct {
+	byFrom  []*notification
+	longest time.Duration
+}
+
+// noteIndex holds the notifications by party.
+type noteIndex map[string]*partyNotes
+
+func (x noteIndex) add(n *notification) {
+	pn := x[n.p.Party]
+	if pn == nil {
+		pn = &partyNotes{}
+		x[n.p.Party] = pn
+	}
+	i := sort.Search(len(pn.byFrom), func(i int) bool {
+		o := pn.byFrom[i]
+		return o.p.From.After(n.p.From) || (o.p.From.Equal(n.p.From) && o.index > n.index)
+	})
+	pn.byFrom = slices.Insert(pn.byFrom, i, n)
+	pn.longest = max(pn.longest, n.p.Until.Sub(n.p.From))
+}
+
+// near appends to dst the notifications of party whose window overlaps (first-w, last+w),
+// in ledger order.
+func (x noteIndex) near(dst []*notification, party string, first, last time.Time, w time.Duration) []*notification {
+	pn := x[party]
+	if pn == nil {
+		return dst
+	}
+	lo, hi := first.Add(-w), last.Add(w)
+	start := lo.Add(-pn.longest)
+	i := sort.Search(len(pn.byFrom), func(i int) bool { return !pn.byFrom[i].p.From.Before(start) })
+	k := len(dst)
+	for ; i < len(pn.byFrom); i++ {
+		n := pn.byFrom[i]
+		if !n.p.From.Before(hi) {
+			break
+		}
+		if n.p.Until.After(lo) {
+			dst = append(dst, n)
+		}
+	}
+	slices.SortFunc(dst[k:], func(a, b *notification) int { return int(a.index - b.index) })
+	return dst
+}
+
+// nearNotification reports whether a notification's window overlaps (first-w, last+w):
+// only then is it weighed against an incident observed from first to last.
+func nearNotification(n *notification, first, last time.Time, w time.Duration) bool {
+	return n.p.From.Before(last.Add(w)) && n.p.Until.After(first.Add(-w))
+}
+
+// span records that inc's supporting observations run from first to last: the incident is
+// filed under each day of (first-w, last+w) not yet filed.
+func (e *Engine) span(inc *incident, first, last time.Time) {
+	if e.days == nil {
+		e.days = map[int64][]int64{}
+	}
+	w := e.opts.FuseWindow
+	lo, hi := day(first.Add(-w)), day(last.Add(w))
+	if !inc.daysSet {
+		inc.dayLo, inc.dayHi, inc.daysSet = lo, lo-1, true
+	}
+	for d := lo; d < inc.dayLo; d++ {
+		e.days[d] = append(e.days[d], inc.id)
+	}
+	for d := max(inc.dayHi+1, lo); d <= hi; d++ {
+		e.days[d] = append(e.days[d], inc.id)
+	}
+	inc.dayLo, inc.dayHi = min(inc.dayLo, lo), max(inc.dayHi, hi)
+}
+
+// touchNear touches the open incidents of n's party that n may explain or be listed by.
+func (e *Engine) touchNear(n *notification) {
+	for d := day(n.p.From); d <= day(n.p.Until); d++ {
+		for _, id := range e.days[d] {
+			inc := e.incidents[id-1]
+			if inc.mergedInto == 0 && inc.view.Party == n.p.Party && nearNotification(n, inc.view.First, inc.view.Last, e.opts.FuseWindow) {
+				e.touch(id)
+			}
+		}
+	}
+}
+
+// describe says who saw what and when, for the evidence of the incident r belongs to;
+// made once, as evaluations repeat it for every observation of an incident.
+func (r *obsRec) describe() string {
+	if r.desc == "" {
+		if r.absent {
+			r.desc = fmt.Sprintf("reports none at %s by %s (%s, %s)", r.o.Observed.Format(time.RFC3339), r.o.Source, r.role, partyOr(r.subParty))
+		} else {
+			r.desc = fmt.Sprintf("%s (%s, %s) at %s", r.o.Source, r.role, partyOr(r.subParty), r.o.Observed.Format(time.RFC3339))
+		}
+	}
+	return r.desc
+}
+
+// explainEvidence appends to the explanation a line for each piece of evidence.
+func explainEvidence(lines []string, ev []Evidence) []string {
+	out := make([]string, len(lines), len(lines)+len(ev))
+	copy(out, lines)
+	for _, x := range ev {
+		if x.Kind == "track" {
+			out = append(out, fmt.Sprintf("#%d track %s: %s", x.Index, x.ID, x.Why))
+			continue
+		}
+		out = append(out, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
+	}
+	return out
+}
