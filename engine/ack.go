@@ -1,42 +1,20 @@
 package engine
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/alert"
 	"github.com/truce-mission/truce/ledger"
 )
 
-// AlertIdentifier returns the CAP identifier of a finding's version. It is the formula of
-// alert.Identifier, which the engine cannot import (package alert runs xmllint for its
-// tests); a test keeps the two equal.
+// AlertIdentifier returns the CAP identifier of a finding's version ([alert.Identifier]),
+// which acknowledgements quote.
 func AlertIdentifier(sender, findingID string, version int) string {
-	h := sha256.New()
-	for _, s := range []string{"truce CAP identifier", sender, findingID, strconv.Itoa(version)} {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(s))))
-		h.Write([]byte(s))
-	}
-	sum := h.Sum(nil)
-	var b strings.Builder
-	for i := 0; i < len(findingID) && b.Len() < 48; i++ {
-		c := findingID[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._:-", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		b.WriteString("finding")
-	}
-	return fmt.Sprintf("%s-v%d-%s", b.String(), version, hex.EncodeToString(sum[:8]))
+	return alert.Identifier(sender, findingID, version)
 }
 
 // Sender is the CAP sender of the engine's alerts: "truce@" and the agreement id, unless

@@ -11,24 +11,6 @@ import (
 	"github.com/truce-mission/truce/ledger"
 )
 
-// TestAlertIdentifier: the engine's copy of the identifier formula is package alert's.
-func TestAlertIdentifier(t *testing.T) {
-	for _, tc := range []struct {
-		sender, id string
-		version    int
-	}{
-		{"truce@loc-2026-illustrative", "incident-1", 1},
-		{"truce@loc-2026-illustrative", "rules.incident-12", 7},
-		{"truce@x", "warning-3", 1},
-		{"truce@x", "", 2},
-		{"truce@x", "a \"quoted\" id with spaces and ünïcode, longer than forty-eight bytes in all", 1},
-	} {
-		if got, want := engine.AlertIdentifier(tc.sender, tc.id, tc.version), alert.Identifier(tc.sender, tc.id, tc.version); got != want {
-			t.Errorf("AlertIdentifier(%q, %q, %d) = %q, alert.Identifier %q", tc.sender, tc.id, tc.version, got, want)
-		}
-	}
-}
-
 // TestAcknowledgementDeadline: an alert not acknowledged by the deadline escalates once, at
 // the first entry after it; one acknowledged in time does not; the state hash tells them
 // apart.
