@@ -40,7 +40,7 @@ FUZZ_TARGETS := \
 	./ledger:FuzzParseLeaf ./ledger:FuzzCanonicalize ./ledger/verify:FuzzRead \
 	./ingest/ais:FuzzParse ./ingest/sbs:FuzzParse ./ingest/readsb:FuzzParse ./ingest/cap:FuzzParse \
 	./ingest/geojson:FuzzParse ./ingest/csv:FuzzParse ./ingest/feeds:FuzzDecodeRecord \
-	./alert:FuzzParse ./scenario:FuzzParse
+	./alert:FuzzParse ./scenario:FuzzParse ./api:FuzzIntakeBody
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn"; \
