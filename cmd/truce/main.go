@@ -15,13 +15,18 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const description = `truce holds a ceasefire agreement as code and checks positions against it.
+const description = `truce is the software of a ceasefire verification office: the agreement as code,
+signed observations from every channel checked against it, and an evidence log that every
+party can verify offline.
 
 Examples:
   truce check examples/line-of-contact.yaml
   truce zones examples/line-of-contact.yaml > zones.geojson
-  truce locate examples/line-of-contact.yaml points.csv > located.csv
-  truce locate --zones layer.geojson --edges planar points.csv`
+  truce locate examples/line-of-contact.yaml examples/positions.csv
+  truce serve --agreement examples/line-of-contact.yaml --data ./data
+  truce ingest --server http://127.0.0.1:8080 --key examples/keys/ais-rx-1.key --format ais feed.nmea
+  truce log verify --server http://127.0.0.1:8080 --agreement examples/line-of-contact.yaml
+  truce scenario run scenario/testdata/*.scn`
 
 type cli struct {
 	Check   checkCmd         `cmd:"" help:"Validate agreement files; print every error as file:line:col: message."`
@@ -30,6 +35,7 @@ type cli struct {
 	Serve   serveCmd         `cmd:"" help:"Serve the evidence log over HTTP."`
 	Keys    keysCmd          `cmd:"" help:"Make identity key pairs."`
 	Log     logCmd           `cmd:"" help:"Append to, export and verify the evidence log."`
+	Replay  replayCmd        `cmd:"" help:"Replay a recorded log against a draft agreement: which findings would differ."`
 	Ingest  ingestCmd        `cmd:"" help:"Submit a feed (AIS, ADS-B, GeoJSON, CSV, CAP) to a server's observation intake."`
 	Bench   benchCmd         `cmd:"" help:"Load tools: measure a server."`
 	Version kong.VersionFlag `help:"Print the version and exit."`
