@@ -167,7 +167,8 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 	for i, rec := range recs {
 		res := &resp.Results[i]
 		res.Record = i
-		o, rerr := feeds.DecodeRecord(rec.raw)
+		// Decoded from the payload as logged, as the index would decode the entry.
+		o, rerr := feeds.DecodeRecord(payloads[i])
 		obs[i] = o
 		res.ID = o.ID
 		if rerr != nil {
@@ -197,6 +198,8 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(entries) > 0 {
 		receipts, errs := h.append(r.Context(), entries, keys)
+		// The index takes the records it would otherwise read back from the log and decode.
+		offered := make([]*obsindex.Record, 0, len(at))
 		for j, i := range at {
 			res := &resp.Results[i]
 			if errs[j] != nil {
@@ -216,7 +219,11 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 			res.LeafHash = base64.StdEncoding.EncodeToString(receipts[j].LeafHash[:])
 			res.Duplicate = receipts[j].Duplicate
 			res.Zones, res.Rules = h.tagger.Tag(&obs[i])
+			if !res.Duplicate {
+				offered = append(offered, h.index.Record(idx, ident.ID, receipts[j].Received, obs[i], res.Zones, res.Rules))
+			}
 		}
+		h.index.Offer(offered)
 		h.poke()
 	}
 	for i := range resp.Results {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,12 +45,19 @@ func (l *Log) run() {
 				break gather
 			}
 		}
-		l.commit(batch)
+		l.commit(batch, false)
 	}
 }
 
 // commit sequences a batch of requests and writes it in one store transaction.
-func (l *Log) commit(batch []*request) {
+//
+// Idempotency keys are checked optimistically: a key the sequencer wrote lately (held in
+// memory) gives its original receipt, and any other is taken as new, the store's unique index
+// on keys refusing the whole transaction (store.ErrDuplicateKey, nothing written) if it is
+// not. commit then sequences the batch again with lookup set, looking every key it does
+// not hold in memory up in the store: a resubmission costs a failed transaction and a lookup
+// per key, a new key nothing beyond the index's own check.
+func (l *Log) commit(batch []*request, lookup bool) {
 	s := &l.seq
 	if s.stale {
 		if err := l.reload(l.ctx); err != nil {
@@ -76,15 +84,12 @@ func (l *Log) commit(batch []*request) {
 		var added []string
 		err := func() error {
 			for i, prefix := range r.prefixes {
-				if r.resolved[i] {
-					continue
-				}
 				key := ""
 				if r.keys != nil {
 					key = r.keys[i]
 				}
 				if key != "" {
-					rec, found, err := l.knownKey(key, r.snapshot, pending)
+					rec, found, err := l.knownKey(key, lookup, pending)
 					if err != nil {
 						return err
 					}
@@ -132,6 +137,10 @@ func (l *Log) commit(batch []*request) {
 
 	if len(b.Leaves) > 0 {
 		if err := l.st.Append(l.ctx, b); err != nil {
+			if !lookup && errors.Is(err, store.ErrDuplicateKey) {
+				l.commit(live, true)
+				return
+			}
 			l.logger.ErrorContext(l.ctx, "ledger: store append failed",
 				slog.Any("error", err), slog.Int64("first", b.First), slog.Int("entries", len(b.Leaves)))
 			// Rebuild from the store before answering, so that a caller who sees the error
@@ -166,9 +175,8 @@ func (l *Log) commit(batch []*request) {
 }
 
 // knownKey finds an idempotency key used before: in this batch, among the keys the
-// sequencer wrote since keyFloor, or, for a request whose store lookup happened before
-// keyFloor, in the store.
-func (l *Log) knownKey(key string, snapshot int64, pending map[string]keyRecord) (keyRecord, bool, error) {
+// sequencer wrote since keyFloor, or, with lookup, in the store.
+func (l *Log) knownKey(key string, lookup bool, pending map[string]keyRecord) (keyRecord, bool, error) {
 	if rec, ok := pending[key]; ok {
 		return rec, true, nil
 	}
@@ -176,7 +184,7 @@ func (l *Log) knownKey(key string, snapshot int64, pending map[string]keyRecord)
 	if rec, ok := s.keys[key]; ok {
 		return rec, true, nil
 	}
-	if snapshot >= s.keyFloor {
+	if !lookup {
 		return keyRecord{}, false, nil
 	}
 	rec, found, err := l.storedKey(l.ctx, key)

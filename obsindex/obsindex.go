@@ -93,19 +93,85 @@ func (t *Tagger) Tag(o *ingest.Observation) (zones, rules []string) {
 }
 
 // Index holds the observations of a log in log order.
+//
+// It is fed two ways. [Follow] reads entries back from the log and decodes them ([Index.Apply]).
+// The intake that appended an observation has already decoded and tagged it, so it hands the
+// index its records with their log indexes ([Index.Offer]) instead, and Follow reads from the
+// log only the entries nobody offered: other kinds, other nodes' appends, and intake whose
+// offer never came. Either way the index consumes the log strictly in order.
 type Index struct {
 	a   *agreement.Agreement
 	tag *Tagger
 
 	mu      sync.RWMutex
 	recs    []*Record
-	size    int64         // log entries consumed
-	changed chan struct{} // closed and replaced whenever size grows
+	size    int64             // log entries consumed
+	changed chan struct{}     // closed and replaced whenever size grows
+	offered map[int64]*Record // records offered beyond size, by log index
 }
 
 // New returns an empty index for an agreement.
 func New(a *agreement.Agreement, tag *Tagger) *Index {
-	return &Index{a: a, tag: tag, changed: make(chan struct{})}
+	return &Index{a: a, tag: tag, changed: make(chan struct{}), offered: make(map[int64]*Record)}
+}
+
+// Record returns the record of observation o, entry index of the log, submitted by
+// submitter and received at received, with its zones and rules: what Apply makes of that
+// entry. zones and rules must be what the index's Tagger gives for o.
+func (x *Index) Record(index int64, submitter string, received time.Time, o ingest.Observation, zones, rules []string) *Record {
+	rec := &Record{Index: index, Submitter: submitter, Received: received, Zones: zones, Rules: rules, Obs: o}
+	if id, ok := x.a.Identity(submitter); ok {
+		rec.Party = id.Party
+	}
+	return rec
+}
+
+// Offer hands the index records of observation entries that are durable in the log, each
+// exactly what [Index.Apply] would make of its entry (see [Index.Record]: the observation
+// decoded from the entry's payload). The index takes them in log order: at once when they
+// follow what it holds, else once the entries before them are offered or applied. Records
+// of entries the index already holds are ignored.
+func (x *Index) Offer(recs []*Record) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, r := range recs {
+		if r.Index >= x.size {
+			x.offered[r.Index] = r
+		}
+	}
+	x.drainLocked(x.size)
+}
+
+// drainLocked consumes the offered records that follow the index, and signals waiters if the
+// index grew past was.
+func (x *Index) drainLocked(was int64) {
+	for {
+		r, ok := x.offered[x.size]
+		if !ok {
+			break
+		}
+		delete(x.offered, x.size)
+		x.recs = append(x.recs, r)
+		x.size++
+	}
+	if x.size != was {
+		close(x.changed)
+		x.changed = make(chan struct{})
+	}
+}
+
+// nextOffered returns the lowest log index at or after from whose record was offered, or
+// end when none is below end.
+func (x *Index) nextOffered(from, end int64) int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	next := end
+	for i := range x.offered {
+		if i >= from && i < next {
+			next = i
+		}
+	}
+	return next
 }
 
 // Size returns how many log entries the index has consumed.
@@ -139,14 +205,16 @@ func (x *Index) Wait(ctx context.Context, size int64) error {
 	}
 }
 
-// Apply consumes the leaves of entries [start, start+len(leaves)); start must be Size().
-// Entries of other kinds are skipped; an observation entry whose payload does not decode
-// (one appended through the raw log API) is kept out of the index and logged.
+// Apply consumes the leaves of entries [start, start+len(leaves)); start must be Size(), or
+// below it when offered records ([Index.Offer]) brought some of those entries in meanwhile:
+// those are skipped. Entries of other kinds are skipped too; an observation entry whose
+// payload does not decode (one appended through the raw log API) is kept out of the index
+// and logged.
 func (x *Index) Apply(start int64, leaves [][]byte, logger *slog.Logger) error {
-	if got := x.Size(); got != start {
+	if got := x.Size(); got < start {
 		return fmt.Errorf("obsindex: applying entries from %d, the index has %d", start, got)
 	}
-	recs := make([]*Record, 0, len(leaves))
+	recs := make([]*Record, len(leaves)) // nil for entries that are not indexed
 	for i, leaf := range leaves {
 		e, err := ledger.ParseLeaf(leaf)
 		if err != nil {
@@ -162,19 +230,27 @@ func (x *Index) Apply(start int64, leaves [][]byte, logger *slog.Logger) error {
 			}
 			continue
 		}
-		rec := &Record{Index: start + int64(i), Submitter: e.Submitter(), Received: e.Received(), Obs: o}
-		if id, ok := x.a.Identity(e.Submitter()); ok {
-			rec.Party = id.Party
-		}
-		rec.Zones, rec.Rules = x.tag.Tag(&rec.Obs)
-		recs = append(recs, rec)
+		zones, rules := x.tag.Tag(&o)
+		recs[i] = x.Record(start+int64(i), e.Submitter(), e.Received(), o, zones, rules)
 	}
 	x.mu.Lock()
-	x.recs = append(x.recs, recs...)
-	x.size = start + int64(len(leaves))
-	close(x.changed)
-	x.changed = make(chan struct{})
-	x.mu.Unlock()
+	defer x.mu.Unlock()
+	was := x.size
+	if was < start {
+		return fmt.Errorf("obsindex: applying entries from %d, the index has %d", start, was)
+	}
+	for i, rec := range recs {
+		idx := start + int64(i)
+		if idx < x.size {
+			continue // offered and consumed meanwhile
+		}
+		if rec != nil {
+			x.recs = append(x.recs, rec)
+		}
+		delete(x.offered, idx)
+		x.size = idx + 1
+	}
+	x.drainLocked(was)
 	return nil
 }
 
@@ -228,15 +304,47 @@ type Log interface {
 	Entries(ctx context.Context, start, end int64) ([][]byte, error)
 }
 
+// OfferGrace is how long [Follow] leaves the first entry the index lacks to be offered
+// ([Index.Offer]) before it reads that entry back from the log: the intake that appended it
+// offers its record right after the commit, unless it failed on the way.
+const OfferGrace = 250 * time.Millisecond
+
 // Follow keeps x current with lg until ctx ends: it applies new entries whenever poke fires,
-// and at least every interval (for entries appended by other nodes sharing the store).
+// and at least every interval (for entries appended by other nodes sharing the store). It
+// reads from the log only entries not offered within [OfferGrace].
 func Follow(ctx context.Context, lg Log, x *Index, poke <-chan struct{}, interval time.Duration, logger *slog.Logger) error {
 	const chunk = 4096
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// Entries below settled are older than the grace (or were there when Follow started):
+	// they are read at once. A gap at or beyond it is waited for, once.
+	settled := lg.Size()
+	var (
+		gapAt    = int64(-1) // the first entry missing
+		gapSince time.Time   // since when
+		gapWant  int64       // the log's size then
+	)
 	for {
-		for have, want := x.Size(), lg.Size(); have < want; have = x.Size() {
-			end := min(want, have+chunk)
+		for have, want := x.Size(), lg.Size(); have < want; have, want = x.Size(), lg.Size() {
+			if have >= settled {
+				if have != gapAt {
+					gapAt, gapSince, gapWant = have, time.Now(), want
+				}
+				if wait := OfferGrace - time.Since(gapSince); wait > 0 {
+					gt := time.NewTimer(wait)
+					select {
+					case <-ctx.Done():
+						gt.Stop()
+						return nil
+					case <-poke:
+					case <-gt.C:
+					}
+					gt.Stop()
+					continue
+				}
+				settled = gapWant
+			}
+			end := x.nextOffered(have, min(want, have+chunk))
 			leaves, err := lg.Entries(ctx, have, end)
 			if err != nil {
 				if errors.Is(err, context.Canceled) {

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,46 +29,63 @@ import (
 	"github.com/truce-mission/truce/client"
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/keys"
+	"github.com/truce-mission/truce/store/sqlite"
 )
 
 type benchCmd struct {
 	Ingest benchIngestCmd `cmd:"" help:"Load POST /v1/observations with synthetic observations; report throughput and latency."`
+	Alerts benchAlertsCmd `cmd:"" help:"Measure observation to alert on the SSE stream, end to end, at a fixed rate (benchalerts.go)."`
 }
 
 type benchIngestCmd struct {
-	Server      string        `required:"" help:"Server URL, e.g. http://127.0.0.1:8080." env:"TRUCE_SERVER"`
-	Key         string        `required:"" help:"Private key file of the submitting identity (a sensor, monitor, analyst or party liaison)."`
+	Server      string        `help:"Server URL, e.g. http://127.0.0.1:8080. Default: start a server in this process on the embedded store in a temporary directory." env:"TRUCE_SERVER"`
+	Key         string        `help:"Private key file of the submitting identity (a sensor, monitor, analyst or party liaison). Required with --server or --agreement; without either, a key is made for a built-in synthetic agreement."`
 	As          string        `help:"Identity id to submit as. Default: the name in the key file's comment, else the file name without .key."`
 	Rate        string        `default:"0" placeholder:"N/s" help:"Target records per second, open loop (e.g. 20000 or 20000/s); 0 for closed loop, as fast as answers come."`
-	Duration    time.Duration `default:"30s" help:"How long to send."`
+	Duration    time.Duration `default:"30s" help:"How long to send, unless --count is given."`
+	Count       int           `placeholder:"N" help:"Send N observations (rounded up to whole batches), then stop; replaces --duration."`
 	Batch       int           `default:"500" help:"Records per request, 1 to 4096."`
 	Concurrency int           `default:"8" help:"Requests in flight at most."`
 	Agreement   string        `help:"Agreement file: spread positions over its zones and use its categories and parties. Default: lon 30 to 40, lat 45 to 50, no category or party."`
 	Grace       time.Duration `default:"30s" help:"After --duration, how long requests already due may still be sent and answered."`
 	JSON        bool          `name:"json" help:"Print the report as JSON."`
+	CPUProfile  string        `name:"cpuprofile" placeholder:"FILE" help:"Write a CPU profile of this process to FILE (go tool pprof): of the client, and of the server too when it runs in-process."`
 }
 
 func (c *benchIngestCmd) Help() string {
 	return `Sends synthetic, valid observations (unique ids, positions spread over the area, times in
-the last ten minutes), signed in batches as the identity of --key, for --duration, and reports
-records accepted per second, request latency (p50, p90, p99, max), 429 answers and errors.
+the last ten minutes), signed in batches as the identity of --key, for --duration or until
+--count observations are sent, and reports observations accepted per second, receipt latency
+(p50, p90, p99, max), 429 answers and errors. The details go to stderr; stdout gets one line:
+
+  N observations in T s: X obs/s; receipt latency p50 A ms, p99 B ms
+
+Without --server, the tool starts a server in this process (the same handler, log and
+observation index as truce serve) on the embedded SQLite store in a temporary directory,
+removed at the end, and posts to it over loopback HTTP. It uses --agreement with --key, or
+else a built-in synthetic agreement (four zones, two parties, one category) and a new key.
+Client and server then share this machine's CPUs; --cpuprofile profiles both.
 
 With --rate N (records per second) the load is open loop: request k is due at start +
 k × batch/N, whether or not earlier ones have been answered, and its latency is measured from
 that intended send time, not from when a sender got to it. A server that stalls therefore
 shows its stall in every request due meanwhile (no coordinated omission); when --concurrency
 senders are all busy, the wait for a free one counts too. Requests due but not answered
---grace after --duration are reported as unanswered: the offered rate was more than the
-server could take. With --rate 0 the load is closed loop: each sender
-sends its next request when the last is answered, latency is measured from the actual send,
-and the throughput is the server's maximum at that concurrency.
+--grace after the last one was due are reported as unanswered: the offered rate was more than
+the server could take. With --rate 0 the load is closed loop: each sender sends its next
+request when the last is answered, latency is measured from the actual send, and the
+throughput is the server's maximum at that concurrency.
 
 Latency percentiles are over answered requests (429s and errors excluded), computed exactly
-from every sample. Batches are built and signed ahead of time by separate goroutines so the
-measurement is of the server; run the tool on another machine to keep it off the server's
-CPUs.
+from every sample; a request's receipt latency is the time until its records' receipts (each
+durable in the log) come back. Batches are built and signed ahead of time by separate
+goroutines so the measurement is of the server; run the tool on another machine to keep it
+off the server's CPUs.
 
 Examples:
+  truce bench ingest --count 600000 --batch 1000
+  truce bench ingest --agreement examples/line-of-contact.yaml --key examples/keys/monitor-1.key \
+      --rate 10000/s --count 300000 --batch 100
   truce bench ingest --server http://127.0.0.1:8080 --key examples/keys/monitor-1.key \
       --agreement examples/line-of-contact.yaml --rate 20000/s --duration 30s
   truce bench ingest --server http://127.0.0.1:8080 --key examples/keys/monitor-1.key \
@@ -75,8 +98,8 @@ type benchReport struct {
 	OfferedRate float64 `json:"offered_rate"` // records/s, open loop
 	Batch       int     `json:"batch"`
 	Concurrency int     `json:"concurrency"`
-	Duration    float64 `json:"duration_s"`
-	Elapsed     float64 `json:"elapsed_s"` // from the start to the last answer
+	Duration    float64 `json:"duration_s"` // 0 with --count
+	Elapsed     float64 `json:"elapsed_s"`  // from the start to the last answer
 
 	Answered   int `json:"answered"`
 	Overloaded int `json:"overloaded"` // 429
@@ -225,25 +248,66 @@ func (c *benchIngestCmd) Run(s streams) error {
 		return fmt.Errorf("--concurrency %d: want at least 1", c.Concurrency)
 	case c.Duration <= 0:
 		return fmt.Errorf("--duration %s: want a positive duration", c.Duration)
+	case c.Count < 0:
+		return fmt.Errorf("--count %d: want a positive number of observations", c.Count)
+	case c.Key == "" && c.Server != "":
+		return errors.New("--key is required with --server")
+	case c.Key == "" && c.Agreement != "":
+		return errors.New("--key is required with --agreement: the key of one of its identities")
 	}
-	priv, err := keys.LoadPrivateKey(c.Key)
-	if err != nil {
-		return err
+	var (
+		a    *agreement.Agreement
+		priv ed25519.PrivateKey
+		who  = c.As
+	)
+	if c.Agreement != "" {
+		if a, err = loadAgreement(c.Agreement); err != nil {
+			return err
+		}
 	}
-	who := c.As
-	if who == "" {
-		who = identityOfKeyFile(c.Key)
+	if c.Key != "" {
+		if priv, err = keys.LoadPrivateKey(c.Key); err != nil {
+			return err
+		}
+		if who == "" {
+			who = identityOfKeyFile(c.Key)
+		}
+	} else {
+		// In-process with no agreement: a synthetic one, whose one monitor gets a new key.
+		if a, priv, err = syntheticBenchAgreement(); err != nil {
+			return err
+		}
+		who = syntheticBenchIdentity
 	}
-	cl, err := client.New(c.Server, client.WithIdentity(who, priv))
+	server := c.Server
+	if server == "" {
+		if _, ok := a.Identity(who); !ok {
+			return fmt.Errorf("identity %q is not in the agreement %s", who, c.Agreement)
+		}
+		local, err := startLocalServer(a, s.err)
+		if err != nil {
+			return fmt.Errorf("starting the in-process server: %w", err)
+		}
+		defer func() {
+			if err := local.stop(); err != nil {
+				fmt.Fprintf(s.err, "truce: error: stopping the in-process server: %v\n", err)
+			}
+		}()
+		server = local.url
+		fmt.Fprintf(s.err, "truce: in-process server at %s, SQLite store in %s\n", local.url, local.dir)
+	}
+	// One kept-alive connection per sender: http.DefaultTransport keeps two per host, so
+	// the other senders would dial (and the server accept) a connection per request.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = c.Concurrency
+	defer tr.CloseIdleConnections()
+	cl, err := client.New(server, client.WithIdentity(who, priv),
+		client.WithHTTPClient(&http.Client{Transport: tr, Timeout: 60 * time.Second}))
 	if err != nil {
 		return err
 	}
 	area := defaultBenchArea
-	if c.Agreement != "" {
-		a, err := loadAgreement(c.Agreement)
-		if err != nil {
-			return err
-		}
+	if a != nil {
 		area = areaOf(a)
 	}
 	var id [4]byte
@@ -257,21 +321,155 @@ func (c *benchIngestCmd) Run(s streams) error {
 		},
 		send: cl.SendObservations,
 	}
+	span := c.Duration.String()
+	if c.Count > 0 {
+		b.requests = int64((c.Count + c.Batch - 1) / c.Batch)
+		span = fmt.Sprintf("%d records", b.requests*int64(c.Batch))
+	}
 	if rate > 0 {
 		fmt.Fprintf(s.err, "truce: open loop: %.0f records/s (%.1f requests/s of %d) for %s, %d senders, as %s\n",
-			rate, rate/float64(c.Batch), c.Batch, c.Duration, c.Concurrency, who)
+			rate, rate/float64(c.Batch), c.Batch, span, c.Concurrency, who)
 	} else {
-		fmt.Fprintf(s.err, "truce: closed loop: %d senders, requests of %d, for %s, as %s\n", c.Concurrency, c.Batch, c.Duration, who)
+		fmt.Fprintf(s.err, "truce: closed loop: %d senders, requests of %d, for %s, as %s\n", c.Concurrency, c.Batch, span, who)
+	}
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
 	}
 	rep, err := b.run(context.Background())
+	if c.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}
-	c.print(s.out, rep)
+	c.print(s.out, s.err, rep)
 	if rep.Answered == 0 {
 		return errors.New("no request was answered")
 	}
 	return nil
+}
+
+// syntheticBenchIdentity is the submitter of the built-in bench agreement.
+const syntheticBenchIdentity = "bench-monitor"
+
+// syntheticBenchYAML is the built-in agreement of truce bench ingest without --agreement:
+// zones of each shape over part of the default area (lon 30 to 40, lat 45 to 50), so that
+// zone tagging has work to do, and one rule. %s is the monitor's public key.
+const syntheticBenchYAML = `truce: 1
+id: bench-synthetic
+title: Synthetic agreement of truce bench ingest
+d_day: 2026-01-01T00:00:00Z
+parties:
+  - {id: east, name: Eastern Party, kind: party}
+  - {id: west, name: Western Party, kind: party}
+  - {id: mission, name: Monitoring Mission, kind: mission}
+identities:
+  - {id: bench-monitor, name: Bench monitor, role: monitor, party: mission, key: "%s"}
+categories:
+  - {id: tank, name: Tanks, class: tank}
+zones:
+  - id: buffer
+    name: Buffer zone
+    kind: buffer
+    geometry: {type: Polygon, coordinates: [[[34, 45], [36, 45], [36, 50], [34, 50], [34, 45]]]}
+  - id: east-rear
+    name: Eastern rear area
+    kind: rear-area
+    geometry: {type: Polygon, coordinates: [[[36, 45], [40, 45], [40, 50], [36, 50], [36, 45]]]}
+  - id: crossing
+    name: Crossing point
+    kind: buffer
+    circle: {center: [35, 47.5], radius_m: 20000}
+  - id: inner
+    name: Inner buffer
+    kind: buffer
+    geometry: {type: Polygon, coordinates: [[[34.5, 46], [35.5, 46], [35.5, 49], [34.5, 49], [34.5, 46]]]}
+rules:
+  - {id: no-tanks-in-buffer, kind: prohibit, zone: buffer, category: tank, from: 2026-01-01T00:00:00Z}
+`
+
+// syntheticBenchAgreement returns the built-in bench agreement and the private key of its
+// monitor, made anew.
+func syntheticBenchAgreement() (*agreement.Agreement, ed25519.PrivateKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := agreement.Load("bench-synthetic.yaml", fmt.Appendf(nil, syntheticBenchYAML, agreement.FormatPublicKey(pub)), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the built-in bench agreement: %w", err)
+	}
+	return a, priv, nil
+}
+
+// localServer is the in-process server of truce bench ingest without --server.
+type localServer struct {
+	url, dir string
+	stop     func() error
+}
+
+// startLocalServer serves a over loopback HTTP, on a new SQLite store in a temporary
+// directory, with a new checkpoint key; stop shuts it down and removes the directory.
+func startLocalServer(a *agreement.Agreement, logw io.Writer) (*localServer, error) {
+	dir, err := os.MkdirTemp("", "truce-bench-")
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	fail := func(err error) (*localServer, error) {
+		st.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sw := &stopWriter{w: logw}
+	logger := slog.New(slog.NewTextHandler(sw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	n, err := startNode(ctx, a, st, "truce/"+a.ID, priv, logger)
+	if err != nil {
+		cancel()
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		n.close()
+		return fail(err)
+	}
+	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	return &localServer{
+		url: "http://" + ln.Addr().String(),
+		dir: dir,
+		stop: func() error {
+			// The node's followers may log errors as the store closes under them: not news.
+			sw.stop()
+			shutCtx, cancelShut := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancelShut()
+			errs := []error{srv.Shutdown(shutCtx)}
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+			cancel()
+			errs = append(errs, <-n.followErr, n.close(), st.Close(), os.RemoveAll(dir))
+			return errors.Join(errs...)
+		},
+	}, nil
 }
 
 // bench runs one load test. prepare builds and signs a batch; send sends it.
@@ -281,8 +479,11 @@ type bench struct {
 	concurrency int
 	duration    time.Duration
 	grace       time.Duration
-	prepare     func(*mrand.Rand) (*client.ObservationBatch, error)
-	send        func(context.Context, *client.ObservationBatch) (api.IntakeResponse, error)
+	// requests, when positive, is how many requests to send (--count); duration is then
+	// ignored.
+	requests int64
+	prepare  func(*mrand.Rand) (*client.ObservationBatch, error)
+	send     func(context.Context, *client.ObservationBatch) (api.IntakeResponse, error)
 }
 
 // benchStats collects the senders' outcomes.
@@ -370,17 +571,24 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 
 	st := &benchStats{}
 	start := time.Now()
-	end := start.Add(b.duration)
-	stopSending := end.Add(b.grace)
-	sendCtx, cancelSend := context.WithDeadline(ctx, stopSending)
-	defer cancelSend()
 	var interval time.Duration
-	var due int64
+	var due int64 // open loop, or closed loop with a count: requests to send
+	end := start.Add(b.duration)
 	if b.rate > 0 {
 		interval = time.Duration(float64(b.batch) / b.rate * float64(time.Second))
 		due = max(1, int64(b.duration/max(interval, 1)))
+		if b.requests > 0 {
+			due = b.requests
+			end = start.Add(time.Duration(due) * interval)
+		}
+	} else if b.requests > 0 {
+		due = b.requests
+		end = start.Add(100 * 365 * 24 * time.Hour) // the count ends the run
 	}
-	var next atomic.Int64 // open loop: the next request to send
+	stopSending := end.Add(b.grace)
+	sendCtx, cancelSend := context.WithDeadline(ctx, stopSending)
+	defer cancelSend()
+	var next atomic.Int64 // open loop, or closed loop with a count: the next request to send
 	var senders sync.WaitGroup
 	for range b.concurrency {
 		senders.Go(func() {
@@ -393,6 +601,10 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 					}
 					intended = start.Add(time.Duration(k) * interval)
 					if time.Now().After(stopSending) {
+						return
+					}
+				} else if b.requests > 0 {
+					if next.Add(1) > due {
 						return
 					}
 				} else if time.Now().After(end) {
@@ -427,6 +639,9 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 
 	rep := st.rep
 	rep.Batch, rep.Concurrency, rep.Duration = b.batch, b.concurrency, b.duration.Seconds()
+	if b.requests > 0 {
+		rep.Duration = 0
+	}
 	rep.Mode = "closed"
 	if b.rate > 0 {
 		rep.Mode, rep.OfferedRate = "open", b.rate
@@ -444,12 +659,15 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 	return rep, nil
 }
 
-func (c *benchIngestCmd) print(w io.Writer, r benchReport) {
+// print writes the report: as JSON to out with --json; else the details to detail and the
+// one summary line to out.
+func (c *benchIngestCmd) print(out, detail io.Writer, r benchReport) {
 	if c.JSON {
 		b, _ := json.MarshalIndent(r, "", "  ")
-		fmt.Fprintf(w, "%s\n", b)
+		fmt.Fprintf(out, "%s\n", b)
 		return
 	}
+	w := detail
 	fmt.Fprintf(w, "requests    %d answered, %d overloaded (429), %d errors", r.Answered, r.Overloaded, r.Errors)
 	if r.Mode == "open" {
 		fmt.Fprintf(w, ", %d unanswered by the end of --grace", r.Unanswered)
@@ -471,6 +689,35 @@ func (c *benchIngestCmd) print(w io.Writer, r benchReport) {
 	for _, e := range r.ErrorSamples {
 		fmt.Fprintf(w, "error       %s\n", e)
 	}
+	fmt.Fprintln(out, summaryLine(r))
+}
+
+// stopWriter passes writes on to w until stop, then drops them.
+type stopWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	stopped bool
+}
+
+func (s *stopWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return len(p), nil
+	}
+	return s.w.Write(p)
+}
+
+func (s *stopWriter) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+}
+
+// summaryLine is the report in one line, the last thing truce bench ingest prints.
+func summaryLine(r benchReport) string {
+	return fmt.Sprintf("%d observations in %.2f s: %.0f obs/s; receipt latency p50 %.1f ms, p99 %.1f ms",
+		r.Accepted, r.Elapsed, r.Throughput, r.Latency.P50, r.Latency.P99)
 }
 
 func fmtMs(ms float64) string {

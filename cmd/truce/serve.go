@@ -17,10 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/truce-mission/truce/api"
 	"github.com/truce-mission/truce/keys"
-	"github.com/truce-mission/truce/ledger"
-	"github.com/truce-mission/truce/obsindex"
 	"github.com/truce-mission/truce/store"
 	"github.com/truce-mission/truce/store/postgres"
 	"github.com/truce-mission/truce/store/sqlite"
@@ -73,49 +70,19 @@ func (c *serveCmd) Run(s streams) error {
 	if origin == "" {
 		origin = "truce/" + a.ID
 	}
-	signer, err := ledger.NewNoteSigner(origin, priv)
+	n, err := startNode(ctx, a, st, origin, priv, logger)
 	if err != nil {
 		return err
 	}
-	vkey, err := ledger.VerifierKey(origin, priv.Public().(ed25519.PublicKey))
-	if err != nil {
-		return err
-	}
-	lg, err := ledger.Open(ctx, st, ledger.Options{
-		Origin: origin, Signer: signer, Authorize: ledger.AuthorizeAgreement(a), Logger: logger,
-	})
-	if err != nil {
-		return fmt.Errorf("opening the log: %w", err)
-	}
-	defer lg.Close()
-
-	// The observation index is a projection of the log: rebuilt by following it from the
-	// start, then kept current (poked after each local intake, polled for other nodes').
-	tagger, err := obsindex.NewTagger(a)
-	if err != nil {
-		return err
-	}
-	index := obsindex.New(a, tagger)
-	poke := make(chan struct{}, 1)
-	followErr := make(chan error, 1)
-	go func() {
-		followErr <- obsindex.Follow(ctx, lg, index, poke, 250*time.Millisecond, logger)
-	}()
+	defer n.close()
+	lg, vkey, followErr := n.log, n.verifierKey, n.followErr
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler: api.New(api.Config{
-			Log: lg, VerifierKey: vkey, Agreement: a, Observations: index, Tagger: tagger,
-			Poke: func() {
-				select {
-				case poke <- struct{}{}:
-				default:
-				}
-			},
-		}),
+		Handler:           n.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -67,6 +67,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("appending at %d: committing: %w", b.First, err)
 	}
+	s.kickCheckpoint()
 	return nil
 }
 

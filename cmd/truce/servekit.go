@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/api"
+	"github.com/truce-mission/truce/ledger"
+	"github.com/truce-mission/truce/obsindex"
+	"github.com/truce-mission/truce/store"
+)
+
+// node is the API server's parts over one store: the log, the observation index that
+// follows it, and the HTTP handler. truce serve runs one; truce bench ingest without
+// --server runs one in-process.
+type node struct {
+	log         *ledger.Log
+	index       *obsindex.Index
+	handler     http.Handler
+	verifierKey string
+	// followErr receives Follow's result when it stops: nil once ctx ends, else why the
+	// index could not follow the log.
+	followErr <-chan error
+}
+
+// startNode opens the log in st (signing checkpoints as origin with priv), starts the
+// observation index following it until ctx ends, and builds the handler. The caller closes
+// the node's log (close), then st.
+func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, origin string, priv ed25519.PrivateKey, logger *slog.Logger) (*node, error) {
+	signer, err := ledger.NewNoteSigner(origin, priv)
+	if err != nil {
+		return nil, err
+	}
+	vkey, err := ledger.VerifierKey(origin, priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	lg, err := ledger.Open(ctx, st, ledger.Options{
+		Origin: origin, Signer: signer, Authorize: ledger.AuthorizeAgreement(a), Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the log: %w", err)
+	}
+	// The observation index is a projection of the log: rebuilt by following it from the
+	// start, then kept current (poked after each local intake, polled for other nodes').
+	tagger, err := obsindex.NewTagger(a)
+	if err != nil {
+		lg.Close()
+		return nil, err
+	}
+	index := obsindex.New(a, tagger)
+	poke := make(chan struct{}, 1)
+	followErr := make(chan error, 1)
+	go func() {
+		followErr <- obsindex.Follow(ctx, lg, index, poke, 250*time.Millisecond, logger)
+	}()
+	al, err := startAlerts(ctx, a, st, lg, index, priv, logger) // serve_alerts.go
+	if err != nil {
+		lg.Close()
+		return nil, err
+	}
+	h := api.New(al.configure(api.Config{
+		Log: lg, VerifierKey: vkey, Agreement: a, Observations: index, Tagger: tagger,
+		Poke: func() {
+			select {
+			case poke <- struct{}{}:
+			default:
+			}
+		},
+	}))
+	return &node{log: lg, index: index, handler: h, verifierKey: vkey, followErr: followErr}, nil
+}
+
+// close stops the log's sequencer once every queued append is written.
+func (n *node) close() error { return n.log.Close() }
