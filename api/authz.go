@@ -20,10 +20,19 @@ import (
 //	POST /v1/observations          ✓            ✓       ✓        ✓        –        –
 //	GET  /v1/observations          own party    ✓       –        ✓        ✓        –
 //	POST /v1/log/entries           by kind, see mayWrite
+//	GET  /v1/incidents[/{id}]      addressed    ✓       –        ✓        ✓        –
+//	GET  /v1/alerts/{id}, stream   addressed    ✓       –        ✓        ✓      public
+//	/v1/subscriptions (own)        addressed    ✓       –        ✓        ✓      public
 //
 // A party liaison sees the observations its party's identities submitted and those
 // attributed to its party (claimed or assessed), so that it can answer what is alleged
 // against it; it does not see what the mission observed of the other party.
+//
+// Alerts and incidents follow the alert's scope (outbox.Visible): a Restricted alert, and its
+// incident, is seen by the parties it addresses (the party the incident is attributed to, or
+// every party when none is) and by the mission's roles; a Public alert by every identity that
+// may read alerts. The public role reads only Public alerts; a sensor reads none. An alert or
+// incident an identity may not see answers 404, as one that does not exist.
 
 // errForbidden is a refusal of a known identity: 403.
 var errForbidden = errors.New("forbidden")
@@ -80,4 +89,13 @@ func mayWrite(r agreement.Role, k ledger.Kind) bool {
 		return r != agreement.RolePublic
 	}
 	return false
+}
+
+// mayReadAlerts says whether a role may read alerts (those it may see, see outbox.Visible),
+// stream them and subscribe webhooks to them.
+func mayReadAlerts(r agreement.Role) bool { return r != agreement.RoleSensor }
+
+// mayReadIncidents says whether a role may read incidents (those it may see).
+func mayReadIncidents(r agreement.Role) bool {
+	return r != agreement.RoleSensor && r != agreement.RolePublic
 }

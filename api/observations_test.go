@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/api"
 	"github.com/truce-mission/truce/keys"
 	"github.com/truce-mission/truce/ledger"
@@ -38,6 +39,7 @@ type intake struct {
 	log  *ledger.Log
 	url  string
 	keys map[string]ed25519.PrivateKey
+	ob   *outbox.Outbox
 }
 
 func newIntake(t *testing.T, maxInFlight int) *intake {
@@ -76,17 +78,20 @@ func newIntake(t *testing.T, maxInFlight int) *intake {
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+	ob, hooks, pokeOutbox := startOutbox(t, a, lg, st) // alerts_test.go
 	srv := httptest.NewServer(api.New(api.Config{
 		Log: lg, VerifierKey: vkey, Agreement: a, Observations: index, Tagger: tagger, MaxInFlight: maxInFlight,
 		Poke: func() {
+			pokeOutbox()
 			select {
 			case poke <- struct{}{}:
 			default:
 			}
 		},
+		Alerts: ob, Webhooks: hooks,
 	}))
 	t.Cleanup(srv.Close)
-	in := &intake{t: t, a: a, log: lg, url: srv.URL, keys: map[string]ed25519.PrivateKey{}}
+	in := &intake{t: t, a: a, log: lg, url: srv.URL, keys: map[string]ed25519.PrivateKey{}, ob: ob}
 	for _, id := range allIdentities {
 		k, err := keys.LoadPrivateKey("../examples/keys/" + id + ".key")
 		if err != nil {
@@ -367,6 +372,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if code, body := in.do(in.request("POST", "/v1/observations", "monitor-1", &first), nil); code != http.StatusOK {
 		t.Fatalf("%d %s", code, body)
 	}
+	alertID, incidentPath := matrixAlert(t, in) // alerts_test.go: an alert to east
 	roleOf := func(id string) string {
 		if id == "" {
 			return "unsigned"
@@ -403,6 +409,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 			b := in.signBatch(signer, api.ContentNDJSON, obsJSON("auth-"+signer, 36, 47, "tank", "east"))
 			return &b
 		}, want{"unsigned": 401, "party-liaison": 200, "monitor": 200, "sensor": 200, "analyst": 200, "council-member": 403, "public": 403}},
+		// Early warning; an identity's own entry overrides its role's (alerts are addressed).
+		{"list incidents", "GET", "/v1/incidents", nil,
+			want{"unsigned": 401, "party-liaison": 200, "monitor": 200, "sensor": 403, "analyst": 200, "council-member": 200, "public": 403}},
+		{"get incident", "GET", incidentPath, nil,
+			want{"unsigned": 401, "party-liaison": 200, "west-liaison": 404, "monitor": 200, "sensor": 403, "analyst": 200, "council-member": 200, "public": 403}},
+		{"get alert", "GET", "/v1/alerts/" + alertID, nil,
+			want{"unsigned": 401, "party-liaison": 200, "west-liaison": 404, "monitor": 200, "sensor": 403, "analyst": 200, "council-member": 200, "public": 404}},
+		{"get alert XML", "GET", "/v1/alerts/" + alertID + ".cap", nil,
+			want{"unsigned": 401, "party-liaison": 200, "west-liaison": 404, "monitor": 200, "sensor": 403, "analyst": 200, "council-member": 200, "public": 404}},
+		{"alert stream", "GET", "/v1/alerts/stream?after=0", nil,
+			want{"unsigned": 401, "party-liaison": 200, "monitor": 200, "sensor": 403, "analyst": 200, "council-member": 200, "public": 200}},
+		{"subscribe", "POST", "/v1/subscriptions", func(string) *batch {
+			return &batch{contentType: "application/json", body: []byte(`{"url":"http://127.0.0.1:9/hook"}`)}
+		}, want{"unsigned": 401, "party-liaison": 201, "monitor": 201, "sensor": 403, "analyst": 201, "council-member": 201, "public": 201}},
+		{"list subscriptions", "GET", "/v1/subscriptions", nil,
+			want{"unsigned": 401, "party-liaison": 200, "monitor": 200, "sensor": 403, "analyst": 200, "council-member": 200, "public": 200}},
+		{"unsubscribe", "DELETE", "/v1/subscriptions/sub-none", nil,
+			want{"unsigned": 401, "party-liaison": 404, "monitor": 404, "sensor": 403, "analyst": 404, "council-member": 404, "public": 404}},
 	}
 	for _, ep := range endpoints {
 		for _, id := range append([]string{""}, allIdentities...) {
@@ -410,10 +434,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if ep.body != nil {
 				b = ep.body(id)
 			}
-			code, body := in.do(in.request(ep.method, ep.path, id, b), nil)
+			req := in.request(ep.method, ep.path, id, b)
+			var code int
+			var body string
+			if strings.HasPrefix(ep.path, "/v1/alerts/stream") {
+				code, body = doStream(t, req) // alerts_test.go: endless, so the status only
+			} else {
+				code, body = in.do(req, nil)
+			}
 			role := roleOf(id)
-			if code != ep.want[role] {
-				t.Errorf("%s %s as %q (%s): %d, want %d: %s", ep.method, ep.path, id, role, code, ep.want[role], body)
+			want, ok := ep.want[id]
+			if !ok {
+				want = ep.want[role]
+			}
+			if code != want {
+				t.Errorf("%s %s as %q (%s): %d, want %d: %s", ep.method, ep.path, id, role, code, want, body)
 			}
 		}
 	}

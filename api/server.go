@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/obsindex"
 )
 
@@ -35,6 +36,13 @@ type Config struct {
 	VerifierKey string
 	// Registry receives the API's metrics and is served at /metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// Alerts is the alert outbox GET /v1/incidents and /v1/alerts read, and Webhooks the
+	// webhook subscriptions of /v1/subscriptions; without them those endpoints are 503.
+	Alerts   *outbox.Outbox
+	Webhooks *outbox.Webhooks
+	// Heartbeat is how often the alert stream writes a comment when idle (DefaultHeartbeat
+	// when 0).
+	Heartbeat time.Duration
 }
 
 // New returns the API's handler.
@@ -84,6 +92,11 @@ func build(cfg Config) (http.Handler, []string) {
 			poke: poke, slots: make(chan struct{}, slots), m: newIntakeMetrics(reg),
 		}).register(mux)
 	}
+	heartbeat := cfg.Heartbeat
+	if heartbeat <= 0 {
+		heartbeat = DefaultHeartbeat
+	}
+	(&alertHandlers{log: cfg.Log, auth: au, ob: cfg.Alerts, hooks: cfg.Webhooks, heartbeat: heartbeat}).register(mux)
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -68,4 +69,30 @@ type Store interface {
 	// Checkpoint returns the checkpoint stored for a size, or ErrNotFound.
 	Checkpoint(ctx context.Context, size int64) (Checkpoint, error)
 	Close() error
+}
+
+// Subscription is one identity's webhook subscription to the alert outbox, with how far its
+// delivery has gone. It is delivery state, not evidence: it lives beside the log, not in it.
+type Subscription struct {
+	ID       string // random, e.g. "sub-3f9c…"
+	Identity string // the agreement identity that subscribed; it sees what that identity may see
+	URL      string // where alerts are POSTed
+	Created  time.Time
+	// Delivered is the sequence number of the last alert delivered (acknowledged with a 2xx),
+	// or of the last alert before the subscription began; 0 for none.
+	Delivered int64
+}
+
+// Subscriptions persists webhook subscriptions and their delivery state. The sqlite and
+// postgres stores implement it beside [Store]; storetest.RunSubscriptions is its suite.
+type Subscriptions interface {
+	// PutSubscription stores a new subscription; an id already stored is an error.
+	PutSubscription(ctx context.Context, s Subscription) error
+	// Subscriptions returns every subscription, ordered by id.
+	Subscriptions(ctx context.Context) ([]Subscription, error)
+	// DeleteSubscription removes a subscription, or returns ErrNotFound.
+	DeleteSubscription(ctx context.Context, id string) error
+	// SetDelivered records that the subscription's alerts up to seq were delivered. It never
+	// moves the mark back; an unknown id is ErrNotFound.
+	SetDelivered(ctx context.Context, id string, seq int64) error
 }

@@ -7,7 +7,9 @@
 // before it returns: Append and PutCheckpoint return only once their transaction is durable, and
 // a batch is one transaction (one fsync however many entries it holds). Group commit is the
 // caller's job; the store makes each batch cheap to commit, with multi-row INSERT statements
-// prepared once.
+// prepared once. Copying the WAL back into the database file (checkpointing) is done by a
+// goroutine of the store on a connection of its own, off the writer's path (see
+// [CheckpointInterval]).
 //
 // # Concurrency
 //
@@ -96,6 +98,13 @@ type Store struct {
 	readHashesMu   sync.Mutex
 	readHashesStmt map[int]*sql.Stmt // by number of indexes, up to readHashesChunk
 
+	// The background checkpointer (see checkpointLoop): its connection, Append's nudge, and
+	// the loop's stop and end.
+	ckpt     *sql.DB
+	ckptKick chan struct{}
+	ckptStop chan struct{}
+	ckptDone chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -120,6 +129,22 @@ const writerPragmas = "_txlock=immediate" +
 
 // Reader settings: query_only makes a stray write on a reader fail instead of taking the lock.
 const readerPragmas = "_pragma=query_only(1)"
+
+// Checkpointer settings: it copies the WAL into the database file and fsyncs it.
+const checkpointerPragmas = "_pragma=synchronous(FULL)"
+
+// CheckpointInterval is the least time between two background checkpoints.
+//
+// A checkpoint copies the pages committed to the WAL back into the database file and fsyncs
+// it. Run by the writer (wal_autocheckpoint), it happens inside an Append, every ~40 MB of
+// WAL, and holds that Append and every entry waiting behind it for as long as the copy takes:
+// at intake rates, a stall of a few hundred milliseconds every few seconds, which is the
+// tail latency of every receipt due meanwhile. So a goroutine of the store, on a connection
+// of its own, runs a PASSIVE checkpoint (it never waits for the writer or readers) at most
+// this often while appends come in, and the writer's own autocheckpoint only fires if that
+// one falls behind. The work is the same; it leaves the writer's path, and runs on another
+// core.
+const CheckpointInterval = 200 * time.Millisecond
 
 // Open opens the store in dir, creating the directory, the database file and its tables as
 // needed, and applying the embedded migrations a file of an older version lacks.
@@ -171,7 +196,53 @@ func (s *Store) open(ctx context.Context) error {
 	s.r.SetMaxIdleConns(readers)
 	s.r.SetConnMaxLifetime(0)
 	s.r.SetConnMaxIdleTime(0)
-	return s.prepare(ctx)
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+
+	if s.ckpt, err = sql.Open("sqlite", s.path+"?"+checkpointerPragmas+busy); err != nil {
+		return err
+	}
+	s.ckpt.SetMaxOpenConns(1)
+	s.ckpt.SetMaxIdleConns(1)
+	s.ckpt.SetConnMaxLifetime(0)
+	s.ckpt.SetConnMaxIdleTime(0)
+	s.ckptKick = make(chan struct{}, 1)
+	s.ckptStop = make(chan struct{})
+	s.ckptDone = make(chan struct{})
+	go s.checkpointLoop()
+	return nil
+}
+
+// checkpointLoop runs a PASSIVE checkpoint after Append nudges it, at most once per
+// CheckpointInterval, until Close. A failed or partial checkpoint is harmless: the next one
+// goes on from there, and the writer's autocheckpoint stays the backstop.
+func (s *Store) checkpointLoop() {
+	defer close(s.ckptDone)
+	for {
+		select {
+		case <-s.ckptStop:
+			return
+		case <-s.ckptKick:
+		}
+		var busy, walFrames, copied int64
+		_ = s.ckpt.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &walFrames, &copied)
+		t := time.NewTimer(CheckpointInterval)
+		select {
+		case <-s.ckptStop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// kickCheckpoint nudges the background checkpointer after a commit.
+func (s *Store) kickCheckpoint() {
+	select {
+	case s.ckptKick <- struct{}{}:
+	default:
+	}
 }
 
 // sizeQuery reads both sizes in one statement, hence from one snapshot. Open has checked that
@@ -233,8 +304,13 @@ func insertQuery(table string, cols, rows int) string {
 // Close closes the database. Closing twice is harmless.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.ckptStop != nil {
+			close(s.ckptStop)
+			<-s.ckptDone
+		}
 		var errs []error
-		for _, db := range []*sql.DB{s.r, s.w} { // closing a DB closes its statements
+		// The writer last: closing the last connection checkpoints the WAL into the file.
+		for _, db := range []*sql.DB{s.r, s.ckpt, s.w} { // closing a DB closes its statements
 			if db != nil {
 				errs = append(errs, db.Close())
 			}

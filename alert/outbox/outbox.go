@@ -1,0 +1,405 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/alert"
+	"github.com/truce-mission/truce/engine"
+	"github.com/truce-mission/truce/ledger"
+)
+
+// Event is one alert in the outbox's sequence. Events are never changed once made.
+type Event struct {
+	Seq      int64 // from 1, in log order: the SSE event id and the webhook delivery mark
+	Index    int64 // the ledger index of the entry that caused it
+	Kind     engine.ChangeKind
+	Incident int64 // the incident of a finding's alert, or of the alert an escalation is about
+	Warning  int64 // the warning of a warning's alert, or of the alert an escalation is about
+	Version  int   // the finding's version
+	Alert    *alert.Alert
+	JSON     []byte   // Alert.JSON(), made once
+	Parties  []string // the addressed parties, sorted
+	Public   bool     // scope Public: everyone may see it
+}
+
+// VisibleTo reports whether an identity may see the event.
+func (ev *Event) VisibleTo(id *agreement.Identity) bool { return Visible(id, ev.Parties, ev.Public) }
+
+// Visible reports whether an identity may see what is addressed to parties (or public): mission
+// roles (monitor, analyst, council member) see everything, a party liaison what is addressed to
+// its party, and every identity what is public.
+func Visible(id *agreement.Identity, parties []string, public bool) bool {
+	if public {
+		return true
+	}
+	switch id.Role {
+	case agreement.RoleMonitor, agreement.RoleAnalyst, agreement.RoleCouncilMember:
+		return true
+	case agreement.RolePartyLiaison:
+		return id.Party != "" && slices.Contains(parties, id.Party)
+	}
+	return false
+}
+
+// Options configure an outbox; zero fields take defaults.
+type Options struct {
+	// Engine tunes the engine the outbox runs; its FindingPrefix and Sender name the alerts.
+	Engine engine.Options
+	// Logger receives entries that could not be turned into alerts; slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// Outbox follows the evidence log through a verification engine and keeps the alerts the
+// engine's changes give, in order. It is safe for concurrent use: one goroutine applies the log
+// (Apply, usually through Follow), any number read.
+type Outbox struct {
+	a      *agreement.Agreement
+	logger *slog.Logger
+
+	engMu     sync.RWMutex // the engine is not safe for concurrent use
+	eng       *engine.Engine
+	prev      map[string][]alert.Reference // earlier alerts per finding id
+	mediators []string                     // the parties escalations are addressed to
+	incAlerts map[int64][]string           // alert identifiers per incident
+	nInc      int64                        // incidents the engine holds
+
+	mu      sync.RWMutex
+	events  []*Event
+	byID    map[string]*Event
+	size    int64         // log entries consumed
+	changed chan struct{} // closed and replaced whenever size grows
+}
+
+// New returns an empty outbox for a validated agreement.
+func New(a *agreement.Agreement, opts Options) (*Outbox, error) {
+	eng, err := engine.NewWithOptions(a, opts.Engine)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Outbox{
+		a: a, logger: opts.Logger, eng: eng,
+		prev: map[string][]alert.Reference{}, incAlerts: map[int64][]string{}, mediators: Mediators(a),
+		byID: map[string]*Event{}, changed: make(chan struct{}),
+	}, nil
+}
+
+// Agreement returns the outbox's agreement.
+func (o *Outbox) Agreement() *agreement.Agreement { return o.a }
+
+// Size returns how many log entries the outbox has consumed.
+func (o *Outbox) Size() int64 {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.size
+}
+
+// Last returns the sequence number of the latest event, 0 when there is none.
+func (o *Outbox) Last() int64 {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return int64(len(o.events))
+}
+
+// Changed returns a channel closed when the outbox next consumes entries (and so may have new
+// events). Take it before reading, then wait on it.
+func (o *Outbox) Changed() <-chan struct{} {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.changed
+}
+
+// Wait blocks until the outbox has consumed at least size entries, or ctx ends.
+func (o *Outbox) Wait(ctx context.Context, size int64) error {
+	for {
+		o.mu.RLock()
+		have, ch := o.size, o.changed
+		o.mu.RUnlock()
+		if have >= size {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Events returns up to limit events after sequence number after, in order.
+func (o *Outbox) Events(after int64, limit int) []*Event {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	after = max(after, 0)
+	if after >= int64(len(o.events)) {
+		return nil
+	}
+	end := min(int64(len(o.events)), after+int64(limit))
+	return slices.Clone(o.events[after:end])
+}
+
+// Alert returns the event of a CAP identifier.
+func (o *Outbox) Alert(identifier string) (*Event, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	ev, ok := o.byID[identifier]
+	return ev, ok
+}
+
+// Apply consumes the leaves of entries [start, start+len(leaves)); start must be Size(). An
+// entry the engine cannot use changes nothing (the engine records why); a change whose alert
+// cannot be made is logged and left out of the sequence, so that one bad finding does not stop
+// every later alert. Both are deterministic, so the sequence is the same on every replay.
+func (o *Outbox) Apply(start int64, leaves [][]byte) error {
+	if got := o.Size(); got != start {
+		return fmt.Errorf("outbox: applying entries from %d, the outbox has %d", start, got)
+	}
+	entries, err := parseLeaves(start, leaves)
+	if err != nil {
+		return err
+	}
+	var evs []*Event
+	o.engMu.Lock()
+	for i, e := range entries {
+		index := start + int64(i)
+		changes, err := o.eng.Apply(index, e)
+		if err != nil {
+			o.engMu.Unlock()
+			return fmt.Errorf("outbox: %w", err)
+		}
+		for {
+			if _, ok := o.eng.Incident(o.nInc + 1); !ok {
+				break
+			}
+			o.nInc++
+		}
+		for _, c := range changes {
+			ev, err := o.event(c)
+			if errors.Is(err, errNoAlert) {
+				continue
+			}
+			if err != nil {
+				o.logger.Error("no alert for a change", slog.Int64("index", index), slog.Int64("incident", c.Incident),
+					slog.Int("version", c.Version), slog.Any("error", err))
+				continue
+			}
+			evs = append(evs, ev)
+		}
+	}
+	o.engMu.Unlock()
+
+	o.mu.Lock()
+	for _, ev := range evs {
+		ev.Seq = int64(len(o.events)) + 1
+		o.events = append(o.events, ev)
+		o.byID[ev.Alert.Identifier] = ev
+	}
+	o.size = start + int64(len(leaves))
+	close(o.changed)
+	o.changed = make(chan struct{})
+	o.mu.Unlock()
+	return nil
+}
+
+// parseLeaves parses leaves, in parallel when there are many: parsing is pure, and costs
+// about a third as much as applying.
+func parseLeaves(start int64, leaves [][]byte) ([]*ledger.Entry, error) {
+	entries := make([]*ledger.Entry, len(leaves))
+	errs := make([]error, len(leaves))
+	parse := func(from, to int) {
+		for i := from; i < to; i++ {
+			entries[i], errs[i] = ledger.ParseLeaf(leaves[i])
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(leaves)/64)
+	if workers < 2 {
+		parse(0, len(leaves))
+	} else {
+		var wg sync.WaitGroup
+		per := (len(leaves) + workers - 1) / workers
+		for from := 0; from < len(leaves); from += per {
+			wg.Go(func() { parse(from, min(from+per, len(leaves))) })
+		}
+		wg.Wait()
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("outbox: entry %d: %w", start+int64(i), err)
+		}
+	}
+	return entries, nil
+}
+
+// errNoAlert: a change of a kind that makes no alert.
+var errNoAlert = errors.New("no alert for this kind of change")
+
+// event makes the alert of one change; engMu is held.
+func (o *Outbox) event(c engine.Change) (*Event, error) {
+	var (
+		f    alert.Finding
+		inc  engine.Incident
+		refs []alert.Reference
+	)
+	switch c.Kind {
+	case engine.ChangeCreated, engine.ChangeUpdated, engine.ChangeCancelled:
+		var ok bool
+		if inc, ok = o.eng.Incident(c.Incident); !ok {
+			return nil, fmt.Errorf("no incident %d", c.Incident)
+		}
+		f = Finding(o.eng.Sender(), o.eng.IncidentFinding(inc.ID), o.eng.Addressees(inc), c, inc, o.eng.Now())
+	case engine.ChangeWarning:
+		w, ok := o.eng.Warning(c.Warning)
+		if !ok {
+			return nil, fmt.Errorf("no warning %d", c.Warning)
+		}
+		f = WarningFinding(o.eng.Sender(), o.eng.WarningFinding(w.ID), w, o.eng.Now())
+	case engine.ChangeEscalated:
+		var fid, what string
+		switch {
+		case c.Incident != 0:
+			fid, what = o.eng.IncidentFinding(c.Incident), fmt.Sprintf("alert %s on incident %d (version %d)", c.Alert, c.Incident, c.Version)
+		case c.Warning != 0:
+			fid, what = o.eng.WarningFinding(c.Warning), fmt.Sprintf("alert %s on unusual-activity warning %d", c.Alert, c.Warning)
+		default:
+			fid, what = "message-"+c.Message, fmt.Sprintf("hotline message %q", c.Message)
+		}
+		id := EscalationID(fid, c.Party)
+		version := len(o.prev[id]) + 1
+		if len(o.prev[fid]) > 0 {
+			version++
+		}
+		f = EscalationFinding(o.eng.Sender(), id, version, c.Party, what, o.mediators, c.Index, o.eng.Now())
+		refs = append(slices.Clone(o.prev[fid]), o.prev[id]...)
+	default:
+		return nil, errNoAlert
+	}
+	// Updates and cancels refer to the finding's earlier alerts.
+	if c.Kind != engine.ChangeEscalated {
+		refs = o.prev[f.ID]
+	}
+	al, err := alert.FromFinding(f, refs)
+	if err != nil {
+		return nil, err
+	}
+	js, err := al.JSON()
+	if err != nil {
+		return nil, err
+	}
+	o.prev[f.ID] = append(o.prev[f.ID], al.Ref())
+	if c.Kind != engine.ChangeEscalated && c.Incident > 0 {
+		o.incAlerts[c.Incident] = append(o.incAlerts[c.Incident], al.Identifier)
+	}
+	return &Event{Index: c.Index, Kind: c.Kind, Incident: c.Incident, Warning: c.Warning, Version: f.Version,
+		Alert: al, JSON: js, Parties: f.Parties, Public: f.Public}, nil
+}
+
+// Incident is an incident as the API serves it: the engine's view, whom its alerts address,
+// and the identifiers of its alerts, oldest first.
+type Incident struct {
+	engine.Incident
+	Addressees []string `json:"addressees"`
+	Alerts     []string `json:"alerts"`
+}
+
+// IncidentFilter selects incidents; zero fields match everything.
+type IncidentFilter struct {
+	Verdict  *engine.Verdict
+	Party    string // attributed to this party
+	Zone     string // a supporting observation in this zone
+	Category string // this category or one below it
+	Since    time.Time
+	Until    time.Time // opened in [Since, Until)
+}
+
+func (o *Outbox) view(inc engine.Incident) Incident {
+	return Incident{Incident: inc, Addressees: o.eng.Addressees(inc), Alerts: slices.Clone(o.incAlerts[inc.ID])}
+}
+
+// Incident returns one incident.
+func (o *Outbox) Incident(id int64) (Incident, bool) {
+	o.engMu.RLock()
+	defer o.engMu.RUnlock()
+	inc, ok := o.eng.Incident(id)
+	if !ok {
+		return Incident{}, false
+	}
+	return o.view(inc), true
+}
+
+// Incidents returns up to limit incidents with ids above after that pass f and visible (nil
+// for all), by id, and whether more may follow.
+func (o *Outbox) Incidents(f IncidentFilter, visible func(addressees []string) bool, after int64, limit int) (out []Incident, more bool) {
+	o.engMu.RLock()
+	defer o.engMu.RUnlock()
+	for id := max(after, 0) + 1; id <= o.nInc; id++ {
+		inc, ok := o.eng.Incident(id)
+		if !ok {
+			break
+		}
+		switch {
+		case f.Verdict != nil && inc.Verdict != *f.Verdict,
+			f.Party != "" && inc.Party != f.Party,
+			f.Zone != "" && !slices.Contains(inc.Zones, f.Zone),
+			f.Category != "" && !o.a.CategoryCovers(f.Category, inc.Category),
+			!f.Since.IsZero() && inc.Opened.Before(f.Since),
+			!f.Until.IsZero() && !inc.Opened.Before(f.Until):
+			continue
+		}
+		v := o.view(inc)
+		if visible != nil && !visible(v.Addressees) {
+			continue
+		}
+		if len(out) == limit {
+			return out, true
+		}
+		out = append(out, v)
+	}
+	return out, false
+}
+
+// Log is what Follow reads.
+type Log interface {
+	Size() int64
+	Entries(ctx context.Context, start, end int64) ([][]byte, error)
+}
+
+// Follow keeps o current with lg until ctx ends, from o's size (0 for a new outbox: restart is
+// replay). It applies new entries whenever poke fires, and at least every interval.
+func Follow(ctx context.Context, lg Log, o *Outbox, poke <-chan struct{}, interval time.Duration) error {
+	// Alerts are published after each chunk: small enough that a reader behind by many
+	// entries still sees them come, large enough that a store read is not one per entry.
+	const chunk = 512
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for have, want := o.Size(), lg.Size(); have < want; have = o.Size() {
+			end := min(want, have+chunk)
+			leaves, err := lg.Entries(ctx, have, end)
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			}
+			if err := o.Apply(have, leaves); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-poke:
+		case <-t.C:
+		}
+	}
+}
