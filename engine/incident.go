@@ -34,6 +34,16 @@ func (v Verdict) String() string {
 // MarshalText writes the verdict's name.
 func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
+// UnmarshalText reads a verdict's name, so that clients can decode the API's incidents.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	p, err := ParseVerdict(string(b))
+	if err != nil {
+		return err
+	}
+	*v = p
+	return nil
+}
+
 // ParseVerdict parses a verdict's name.
 func ParseVerdict(s string) (Verdict, error) {
 	if i := slices.Index(verdictNames, s); i >= 0 {

@@ -29,7 +29,6 @@ import (
 	"github.com/truce-mission/truce/ingest/feeds"
 	"github.com/truce-mission/truce/ingest/geojson"
 	"github.com/truce-mission/truce/ingest/readsb"
-	"github.com/truce-mission/truce/keys"
 )
 
 // maxRefusalLines is how many refused records are printed one by one; the rest are counted.
@@ -93,15 +92,7 @@ func (c *ingestCmd) Run(s streams) error {
 	if err != nil {
 		return err
 	}
-	priv, err := keys.LoadPrivateKey(c.Key)
-	if err != nil {
-		return err
-	}
-	who := c.As
-	if who == "" {
-		who = identityOfKeyFile(c.Key)
-	}
-	cl, err := client.New(c.Server, client.WithIdentity(who, priv))
+	cl, err := signedClient(c.Server, c.Key, c.As)
 	if err != nil {
 		return err
 	}

@@ -29,16 +29,17 @@ Examples:
   truce scenario run scenario/testdata/*.scn`
 
 type cli struct {
-	Check   checkCmd         `cmd:"" help:"Validate agreement files; print every error as file:line:col: message."`
-	Zones   zonesCmd         `cmd:"" help:"Print an agreement's zones as a GeoJSON FeatureCollection."`
-	Locate  locateCmd        `cmd:"" help:"Report the zones and rules each position of a CSV file touches."`
-	Serve   serveCmd         `cmd:"" help:"Serve the evidence log over HTTP."`
-	Keys    keysCmd          `cmd:"" help:"Make identity key pairs."`
-	Log     logCmd           `cmd:"" help:"Append to, export and verify the evidence log."`
-	Replay  replayCmd        `cmd:"" help:"Replay a recorded log against a draft agreement: which findings would differ."`
-	Ingest  ingestCmd        `cmd:"" help:"Submit a feed (AIS, ADS-B, GeoJSON, CSV, CAP) to a server's observation intake."`
-	Bench   benchCmd         `cmd:"" help:"Load tools: measure a server."`
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	Check     checkCmd         `cmd:"" help:"Validate agreement files; print every error as file:line:col: message."`
+	Zones     zonesCmd         `cmd:"" help:"Print an agreement's zones as a GeoJSON FeatureCollection."`
+	Locate    locateCmd        `cmd:"" help:"Report the zones and rules each position of a CSV file touches."`
+	Serve     serveCmd         `cmd:"" help:"Run the mission's server: evidence log, observation intake, incidents and alerts."`
+	Keys      keysCmd          `cmd:"" help:"Make identity key pairs."`
+	Log       logCmd           `cmd:"" help:"Append to, export and verify the evidence log."`
+	Replay    replayCmd        `cmd:"" help:"Replay a recorded log against a draft agreement: which findings would differ."`
+	Incidents incidentsCmd     `cmd:"" help:"List the verification engine's incidents, or show one with its evidence and explanation."`
+	Ingest    ingestCmd        `cmd:"" help:"Submit a feed (AIS, ADS-B, GeoJSON, CSV, CAP) to a server's observation intake."`
+	Bench     benchCmd         `cmd:"" help:"Load tools: measure a server."`
+	Version   kong.VersionFlag `help:"Print the version and exit."`
 	scenarioCLI
 }
 
