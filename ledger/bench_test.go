@@ -78,6 +78,30 @@ func benchEntries(b *testing.B, n int) []*ledger.Entry {
 	return es
 }
 
+// benchBatchSignedEntries is benchEntries signed in batches of size consecutive entries, each
+// batch by one submitter with one signature, as sensors and the intake sign.
+func benchBatchSignedEntries(b *testing.B, n, size int) []*ledger.Entry {
+	b.Helper()
+	ids := []string{"monitor-1", "monitor-2", "uav-gs-1", "ais-rx-1"}
+	es := make([]*ledger.Entry, n)
+	for start := 0; start < n; start += size {
+		id := ids[(start/size)%len(ids)]
+		for i := start; i < min(n, start+size); i++ {
+			head := fmt.Sprintf(`{"n":%d,"pad":"`, i)
+			payload := head + strings.Repeat("x", 200-len(head)-2) + `"}`
+			e, err := ledger.NewEntry(ledger.KindObservation, id, baseTime.Add(time.Duration(i)*time.Millisecond), []byte(payload))
+			if err != nil {
+				b.Fatal(err)
+			}
+			es[i] = e
+		}
+		if err := ledger.SignBatch(es[start:min(n, start+size)], demoKey(b, id)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return es
+}
+
 // realLeaf returns the leaf bytes of one entry as a Log writes them, for the end of a store
 // filled by storetest.Fill: ledger.Open parses the last entry of the store it opens.
 func realLeaf(b *testing.B) []byte {
@@ -266,12 +290,23 @@ func BenchmarkAppendPostgres(b *testing.B) {
 // authorize=agreement checks every entry's identity and ed25519 signature, as the server
 // does; authorize=none skips that to show the sequencer and store alone. batch=1 writers call
 // Append (one entry in flight each); batch=64 and 256 writers call AppendBatch.
+// authorize=batchsig is authorize=agreement on entries signed 256 to a signature (each
+// writer's entries are one signed batch), which the intake does: one ed25519 check per
+// batch instead of one per entry.
 func benchAppend(b *testing.B, open func(b *testing.B) store.Store) {
 	const writers = 16
-	es := benchEntries(b, 4096)
+	single := benchEntries(b, 4096)
+	batched := benchBatchSignedEntries(b, 4096, 4096/writers)
 	noop := func(*ledger.Entry) error { return nil }
-	for _, auth := range []string{"agreement", "none"} {
+	for _, auth := range []string{"agreement", "batchsig", "none"} {
 		for _, batch := range []int{1, 64, 256} {
+			es := single
+			if auth == "batchsig" {
+				if batch == 1 {
+					continue
+				}
+				es = batched
+			}
 			b.Run(fmt.Sprintf("authorize=%s/batch=%d", auth, batch), func(b *testing.B) {
 				spy := &spyStore{Store: open(b)}
 				l := openLog(b, spy, func(o *ledger.Options) {
