@@ -33,7 +33,9 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Help() string {
-	return `Serves the evidence log over HTTP until SIGINT or SIGTERM:
+	return `Runs the mission's server until SIGINT or SIGTERM: the evidence log, the observation
+intake checked against the agreement, the verification engine and its alerts. Every request
+but the public ones is signed by an identity of the agreement (see docs/api.md).
 
   GET  /v1/log/checkpoint                    the latest signed checkpoint (C2SP signed note)
   GET  /v1/log/verifier                      the checkpoint verifier key (signed-note format)
@@ -41,7 +43,13 @@ func (c *serveCmd) Help() string {
   GET  /v1/log/proofs/inclusion?index=&size= inclusion proof (also ?hash=LEAFHASH)
   GET  /v1/log/proofs/consistency?first=&second=
   POST /v1/log/entries                       append a signed entry; answers the receipt
-  GET  /healthz, /metrics
+  POST /v1/observations                      signed batches of observations (JSON, NDJSON, GeoJSON)
+  GET  /v1/observations                      zone-tagged observations, filtered, paged
+  GET  /v1/incidents, /v1/incidents/{id}     the engine's incidents, with evidence and explanation
+  GET  /v1/alerts/{id}[.cap], /v1/alerts/stream
+                                             CAP 1.2 alerts; Server-Sent Events with resume
+  POST/GET/DELETE /v1/subscriptions          webhooks for alerts, signed by the mission key
+  GET  /openapi.json, /healthz, /metrics
 
 Example:
   truce serve --agreement examples/line-of-contact.yaml --data /var/lib/truce --addr :8080`
