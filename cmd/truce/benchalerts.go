@@ -132,23 +132,14 @@ func (c *benchAlertsCmd) Run(s streams) error {
 		return err
 	}
 
-	server := c.Server
-	if server == "" {
-		local, err := startLocalServer(a, s.err)
-		if err != nil {
-			return fmt.Errorf("starting the in-process server: %w", err)
-		}
-		defer func() {
-			if err := local.stop(); err != nil {
-				fmt.Fprintf(s.err, "truce: error: stopping the in-process server: %v\n", err)
-			}
-		}()
-		server = local.url
-		fmt.Fprintf(s.err, "truce: in-process server at %s, SQLite store in %s\n", local.url, local.dir)
+	server, stop, err := benchServer(c.Server, a, s.err)
+	if err != nil {
+		return err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = c.Concurrency
-	cl, err := client.New(server, client.WithIdentity(who, priv), client.WithHTTPClient(&http.Client{Transport: tr, Timeout: c.Grace + c.Duration}))
+	defer stop()
+	hc, closeIdle := benchHTTPClient(c.Concurrency, c.Grace+c.Duration)
+	defer closeIdle()
+	cl, err := client.New(server, client.WithIdentity(who, priv), client.WithHTTPClient(hc))
 	if err != nil {
 		return err
 	}

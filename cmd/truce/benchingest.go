@@ -279,30 +279,19 @@ func (c *benchIngestCmd) Run(s streams) error {
 		}
 		who = syntheticBenchIdentity
 	}
-	server := c.Server
-	if server == "" {
+	if c.Server == "" {
 		if _, ok := a.Identity(who); !ok {
 			return fmt.Errorf("identity %q is not in the agreement %s", who, c.Agreement)
 		}
-		local, err := startLocalServer(a, s.err)
-		if err != nil {
-			return fmt.Errorf("starting the in-process server: %w", err)
-		}
-		defer func() {
-			if err := local.stop(); err != nil {
-				fmt.Fprintf(s.err, "truce: error: stopping the in-process server: %v\n", err)
-			}
-		}()
-		server = local.url
-		fmt.Fprintf(s.err, "truce: in-process server at %s, SQLite store in %s\n", local.url, local.dir)
 	}
-	// One kept-alive connection per sender: http.DefaultTransport keeps two per host, so
-	// the other senders would dial (and the server accept) a connection per request.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = c.Concurrency
-	defer tr.CloseIdleConnections()
-	cl, err := client.New(server, client.WithIdentity(who, priv),
-		client.WithHTTPClient(&http.Client{Transport: tr, Timeout: 60 * time.Second}))
+	server, stop, err := benchServer(c.Server, a, s.err)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	hc, closeIdle := benchHTTPClient(c.Concurrency, 60*time.Second)
+	defer closeIdle()
+	cl, err := client.New(server, client.WithIdentity(who, priv), client.WithHTTPClient(hc))
 	if err != nil {
 		return err
 	}
@@ -413,6 +402,32 @@ func syntheticBenchAgreement() (*agreement.Agreement, ed25519.PrivateKey, error)
 type localServer struct {
 	url, dir string
 	stop     func() error
+}
+
+// benchServer returns the server a load tool measures: server itself, or with none an
+// in-process node on a temporary SQLite store, and the function that stops it.
+func benchServer(server string, a *agreement.Agreement, errw io.Writer) (string, func(), error) {
+	if server != "" {
+		return server, func() {}, nil
+	}
+	local, err := startLocalServer(a, errw)
+	if err != nil {
+		return "", nil, fmt.Errorf("starting the in-process server: %w", err)
+	}
+	fmt.Fprintf(errw, "truce: in-process server at %s, SQLite store in %s\n", local.url, local.dir)
+	return local.url, func() {
+		if err := local.stop(); err != nil {
+			fmt.Fprintf(errw, "truce: error: stopping the in-process server: %v\n", err)
+		}
+	}, nil
+}
+
+// benchHTTPClient keeps one connection alive per sender: http.DefaultTransport keeps two per
+// host, so the other senders would dial (and the server accept) a connection per request.
+func benchHTTPClient(senders int, timeout time.Duration) (*http.Client, func()) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = senders
+	return &http.Client{Transport: tr, Timeout: timeout}, tr.CloseIdleConnections
 }
 
 // startLocalServer serves a over loopback HTTP, on a new SQLite store in a temporary
