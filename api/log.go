@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/ledger"
 )
 
@@ -85,6 +86,7 @@ type logHandlers struct {
 	log      Log
 	verifier string
 	auth     *authn
+	offer    func([]outbox.Appended) // hands the alert outbox what was appended
 }
 
 func (h *logHandlers) register(mux *router) {
@@ -186,6 +188,7 @@ func (h *logHandlers) append(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	h.offer([]outbox.Appended{{Entry: e, Receipt: rec}})
 	status := http.StatusCreated
 	if rec.Duplicate {
 		status = http.StatusOK

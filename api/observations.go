@@ -21,6 +21,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/truce-mission/truce/agreement"
+	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/feeds"
 	"github.com/truce-mission/truce/ledger"
@@ -83,6 +84,7 @@ type observationHandlers struct {
 	index  *obsindex.Index
 	tagger *obsindex.Tagger
 	poke   func()
+	offer  func([]outbox.Appended) // hands the alert outbox what was appended
 	slots  chan struct{}
 	m      *intakeMetrics
 }
@@ -200,6 +202,7 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 		receipts, errs := h.append(r.Context(), entries, keys)
 		// The index takes the records it would otherwise read back from the log and decode.
 		offered := make([]*obsindex.Record, 0, len(at))
+		appended := make([]outbox.Appended, 0, len(at)) // and so does the alert outbox
 		for j, i := range at {
 			res := &resp.Results[i]
 			if errs[j] != nil {
@@ -221,9 +224,11 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 			res.Zones, res.Rules = h.tagger.Tag(&obs[i])
 			if !res.Duplicate {
 				offered = append(offered, h.index.Record(idx, ident.ID, receipts[j].Received, obs[i], res.Zones, res.Rules))
+				appended = append(appended, outbox.Appended{Entry: entries[j], Receipt: receipts[j]})
 			}
 		}
 		h.index.Offer(offered)
+		h.offer(appended)
 		h.poke()
 	}
 	for i := range resp.Results {

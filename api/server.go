@@ -38,6 +38,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Alerts is the alert outbox GET /v1/incidents and /v1/alerts read, and Webhooks the
 	// webhook subscriptions of /v1/subscriptions; without them those endpoints are 503.
+	// The outbox must follow Log: the intake and POST /v1/log/entries offer it the entries
+	// they append ([outbox.Outbox.Offer]).
 	Alerts   *outbox.Outbox
 	Webhooks *outbox.Webhooks
 	// Heartbeat is how often the alert stream writes a comment when idle (DefaultHeartbeat
@@ -77,7 +79,11 @@ func build(cfg Config) (http.Handler, []string) {
 	m := newMetrics(reg, cfg.Log)
 	mux := &router{ServeMux: http.NewServeMux()}
 	au := newAuthn(cfg.Agreement, cfg.Now)
-	(&logHandlers{log: cfg.Log, verifier: cfg.VerifierKey, auth: au}).register(mux)
+	offer := func([]outbox.Appended) {}
+	if cfg.Alerts != nil {
+		offer = cfg.Alerts.Offer
+	}
+	(&logHandlers{log: cfg.Log, verifier: cfg.VerifierKey, auth: au, offer: offer}).register(mux)
 	if cfg.Observations != nil {
 		slots := cfg.MaxInFlight
 		if slots <= 0 {
@@ -89,7 +95,7 @@ func build(cfg Config) (http.Handler, []string) {
 		}
 		(&observationHandlers{
 			log: cfg.Log, a: cfg.Agreement, auth: au, index: cfg.Observations, tagger: cfg.Tagger,
-			poke: poke, slots: make(chan struct{}, slots), m: newIntakeMetrics(reg),
+			poke: poke, offer: offer, slots: make(chan struct{}, slots), m: newIntakeMetrics(reg),
 		}).register(mux)
 	}
 	heartbeat := cfg.Heartbeat

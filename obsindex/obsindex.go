@@ -6,7 +6,6 @@ package obsindex
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/truce-mission/truce/geo"
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/feeds"
+	"github.com/truce-mission/truce/internal/follow"
 	"github.com/truce-mission/truce/ledger"
 	"github.com/truce-mission/truce/zonecheck"
 )
@@ -105,14 +105,14 @@ type Index struct {
 
 	mu      sync.RWMutex
 	recs    []*Record
-	size    int64             // log entries consumed
-	changed chan struct{}     // closed and replaced whenever size grows
-	offered map[int64]*Record // records offered beyond size, by log index
+	size    int64                  // log entries consumed
+	changed chan struct{}          // closed and replaced whenever size grows
+	offered follow.Offers[*Record] // records offered beyond size, by log index
 }
 
 // New returns an empty index for an agreement.
 func New(a *agreement.Agreement, tag *Tagger) *Index {
-	return &Index{a: a, tag: tag, changed: make(chan struct{}), offered: make(map[int64]*Record)}
+	return &Index{a: a, tag: tag, changed: make(chan struct{})}
 }
 
 // Record returns the record of observation o, entry index of the log, submitted by
@@ -136,7 +136,7 @@ func (x *Index) Offer(recs []*Record) {
 	defer x.mu.Unlock()
 	for _, r := range recs {
 		if r.Index >= x.size {
-			x.offered[r.Index] = r
+			x.offered.Add(r.Index, r)
 		}
 	}
 	x.drainLocked(x.size)
@@ -146,11 +146,10 @@ func (x *Index) Offer(recs []*Record) {
 // index grew past was.
 func (x *Index) drainLocked(was int64) {
 	for {
-		r, ok := x.offered[x.size]
+		r, ok := x.offered.Take(x.size)
 		if !ok {
 			break
 		}
-		delete(x.offered, x.size)
 		x.recs = append(x.recs, r)
 		x.size++
 	}
@@ -165,13 +164,7 @@ func (x *Index) drainLocked(was int64) {
 func (x *Index) nextOffered(from, end int64) int64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	next := end
-	for i := range x.offered {
-		if i >= from && i < next {
-			next = i
-		}
-	}
-	return next
+	return x.offered.Next(from, end)
 }
 
 // Size returns how many log entries the index has consumed.
@@ -247,7 +240,7 @@ func (x *Index) Apply(start int64, leaves [][]byte, logger *slog.Logger) error {
 		if rec != nil {
 			x.recs = append(x.recs, rec)
 		}
-		delete(x.offered, idx)
+		x.offered.Drop(idx)
 		x.size = idx + 1
 	}
 	x.drainLocked(was)
@@ -307,60 +300,16 @@ type Log interface {
 // OfferGrace is how long [Follow] leaves the first entry the index lacks to be offered
 // ([Index.Offer]) before it reads that entry back from the log: the intake that appended it
 // offers its record right after the commit, unless it failed on the way.
-const OfferGrace = 250 * time.Millisecond
+const OfferGrace = follow.Grace
 
 // Follow keeps x current with lg until ctx ends: it applies new entries whenever poke fires,
 // and at least every interval (for entries appended by other nodes sharing the store). It
 // reads from the log only entries not offered within [OfferGrace].
 func Follow(ctx context.Context, lg Log, x *Index, poke <-chan struct{}, interval time.Duration, logger *slog.Logger) error {
-	const chunk = 4096
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	// Entries below settled are older than the grace (or were there when Follow started):
-	// they are read at once. A gap at or beyond it is waited for, once.
-	settled := lg.Size()
-	var (
-		gapAt    = int64(-1) // the first entry missing
-		gapSince time.Time   // since when
-		gapWant  int64       // the log's size then
-	)
-	for {
-		for have, want := x.Size(), lg.Size(); have < want; have, want = x.Size(), lg.Size() {
-			if have >= settled {
-				if have != gapAt {
-					gapAt, gapSince, gapWant = have, time.Now(), want
-				}
-				if wait := OfferGrace - time.Since(gapSince); wait > 0 {
-					gt := time.NewTimer(wait)
-					select {
-					case <-ctx.Done():
-						gt.Stop()
-						return nil
-					case <-poke:
-					case <-gt.C:
-					}
-					gt.Stop()
-					continue
-				}
-				settled = gapWant
-			}
-			end := x.nextOffered(have, min(want, have+chunk))
-			leaves, err := lg.Entries(ctx, have, end)
-			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					return nil
-				}
-				return err
-			}
-			if err := x.Apply(have, leaves, logger); err != nil {
-				return err
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-poke:
-		case <-t.C:
-		}
-	}
+	return follow.Run(ctx, lg, follow.Projection{
+		Size:  x.Size,
+		Next:  x.nextOffered,
+		Apply: func(start int64, leaves [][]byte) error { return x.Apply(start, leaves, logger) },
+		Chunk: 4096,
+	}, poke, nil, interval)
 }

@@ -5,7 +5,10 @@
 // # The sequence
 //
 // An [Outbox] follows the evidence log ([Follow], from entry 0 on start: restart is replay)
-// and applies each entry to its own engine.Engine. Every change becomes one alert:
+// and applies each entry to its own engine.Engine. The node's intake hands it the entries it
+// appends with their receipts ([Outbox.Offer]), so that Follow reads back from the log only
+// what nobody offered; either way the engine sees every entry once, in log order, as the log
+// stored it. Every change becomes one alert:
 //   - a finding created, updated or cancelled: [Finding], with the engine's finding id
 //     (Engine.IncidentFinding) and sender, addressed to Engine.Addressees;
 //   - an unusual-activity warning: [WarningFinding], addressed to the warning's parties;

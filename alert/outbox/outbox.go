@@ -13,6 +13,7 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/alert"
 	"github.com/truce-mission/truce/engine"
+	"github.com/truce-mission/truce/internal/follow"
 	"github.com/truce-mission/truce/ledger"
 )
 
@@ -76,6 +77,10 @@ type Outbox struct {
 	byID    map[string]*Event
 	size    int64         // log entries consumed
 	changed chan struct{} // closed and replaced whenever size grows
+
+	offerMu sync.Mutex
+	offered follow.Offers[*ledger.Entry] // received entries offered beyond size, by log index
+	offerCh chan struct{}                // signalled (buffer 1) when an entry is offered
 }
 
 // New returns an empty outbox for a validated agreement.
@@ -90,7 +95,7 @@ func New(a *agreement.Agreement, opts Options) (*Outbox, error) {
 	return &Outbox{
 		a: a, logger: opts.Logger, eng: eng,
 		prev: map[string][]alert.Reference{}, incAlerts: map[int64][]string{}, mediators: Mediators(a),
-		byID: map[string]*Event{}, changed: make(chan struct{}),
+		byID: map[string]*Event{}, changed: make(chan struct{}), offerCh: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -168,6 +173,12 @@ func (o *Outbox) Apply(start int64, leaves [][]byte) error {
 	if err != nil {
 		return err
 	}
+	return o.apply(start, entries)
+}
+
+// apply consumes the received entries [start, start+len(entries)); start is Size() and only
+// one goroutine applies.
+func (o *Outbox) apply(start int64, entries []*ledger.Entry) error {
 	var evs []*Event
 	o.engMu.Lock()
 	for i, e := range entries {
@@ -204,10 +215,102 @@ func (o *Outbox) Apply(start int64, leaves [][]byte) error {
 		o.events = append(o.events, ev)
 		o.byID[ev.Alert.Identifier] = ev
 	}
-	o.size = start + int64(len(leaves))
+	o.size = start + int64(len(entries))
 	close(o.changed)
 	o.changed = make(chan struct{})
 	o.mu.Unlock()
+	return nil
+}
+
+// Appended is an entry the node appended, as its submitter signed it (not yet received), and
+// the log's receipt for it.
+type Appended struct {
+	Entry   *ledger.Entry
+	Receipt ledger.Receipt
+}
+
+// maxOffered bounds the entries held for an outbox that has fallen behind: beyond it offers
+// are dropped, and Follow reads those entries back from the log instead.
+const maxOffered = 1 << 16
+
+// Offer hands the outbox entries the node has just appended, so that [Follow] need not read
+// them back from the log and parse them. Each is received at its receipt's time, as the log
+// did; one whose leaf hash then differs from the receipt's (which would make it another entry
+// than the one logged) is not taken, nor are duplicates' receipts (nothing was appended) and
+// entries the outbox already holds. Follow applies the entries in log order, each once,
+// whichever way it came: the alerts are the same as from reading the log. Offer does not
+// wait for the engine.
+func (o *Outbox) Offer(as []Appended) {
+	if len(as) == 0 {
+		return
+	}
+	received := make([]*ledger.Entry, len(as))
+	for i, ap := range as {
+		if ap.Receipt.Duplicate {
+			continue
+		}
+		r, err := ap.Entry.Receive(ap.Receipt.Received)
+		if err != nil || r.LeafHash() != ap.Receipt.LeafHash {
+			o.logger.Warn("offered entry differs from the one logged; reading it from the log",
+				slog.Int64("index", ap.Receipt.Index), slog.Any("error", err))
+			continue
+		}
+		received[i] = r
+	}
+	o.offerMu.Lock()
+	// Size is read under offerMu: an entry read back from the log meanwhile is then either
+	// below it or dropped by applyRead after this.
+	size := o.Size()
+	for i, r := range received {
+		if index := as[i].Receipt.Index; r != nil && index >= size && o.offered.Len() < maxOffered {
+			o.offered.Add(index, r)
+		}
+	}
+	o.offerMu.Unlock()
+	select {
+	case o.offerCh <- struct{}{}:
+	default:
+	}
+}
+
+// take applies the offered entries that follow the outbox, at most chunk of them, and
+// reports whether there were any.
+func (o *Outbox) take(chunk int) (bool, error) {
+	start := o.Size()
+	var entries []*ledger.Entry
+	o.offerMu.Lock()
+	for len(entries) < chunk {
+		e, ok := o.offered.Take(start + int64(len(entries)))
+		if !ok {
+			break
+		}
+		entries = append(entries, e)
+	}
+	o.offerMu.Unlock()
+	if len(entries) == 0 {
+		return false, nil
+	}
+	return true, o.apply(start, entries)
+}
+
+// nextOffered returns the lowest log index in [from, end) with an offered entry, or end.
+func (o *Outbox) nextOffered(from, end int64) int64 {
+	o.offerMu.Lock()
+	defer o.offerMu.Unlock()
+	return o.offered.Next(from, end)
+}
+
+// applyRead applies entries read back from the log, and forgets any offer of them that came
+// meanwhile.
+func (o *Outbox) applyRead(start int64, leaves [][]byte) error {
+	if err := o.Apply(start, leaves); err != nil {
+		return err
+	}
+	o.offerMu.Lock()
+	for i := range leaves {
+		o.offered.Drop(start + int64(i))
+	}
+	o.offerMu.Unlock()
 	return nil
 }
 
@@ -374,32 +477,18 @@ type Log interface {
 }
 
 // Follow keeps o current with lg until ctx ends, from o's size (0 for a new outbox: restart is
-// replay). It applies new entries whenever poke fires, and at least every interval.
+// replay). It applies the entries offered to o ([Outbox.Offer]) as they come, reads from the
+// log the entries not offered within [follow.Grace] (and at once those the log held when
+// Follow started), and looks for new entries whenever poke fires and at least every interval.
 func Follow(ctx context.Context, lg Log, o *Outbox, poke <-chan struct{}, interval time.Duration) error {
 	// Alerts are published after each chunk: small enough that a reader behind by many
 	// entries still sees them come, large enough that a store read is not one per entry.
 	const chunk = 512
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		for have, want := o.Size(), lg.Size(); have < want; have = o.Size() {
-			end := min(want, have+chunk)
-			leaves, err := lg.Entries(ctx, have, end)
-			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					return nil
-				}
-				return err
-			}
-			if err := o.Apply(have, leaves); err != nil {
-				return err
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-poke:
-		case <-t.C:
-		}
-	}
+	return follow.Run(ctx, lg, follow.Projection{
+		Size:  o.Size,
+		Next:  o.nextOffered,
+		Take:  func() (bool, error) { return o.take(chunk) },
+		Apply: o.applyRead,
+		Chunk: chunk,
+	}, poke, o.offerCh, interval)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/truce-mission/truce/agreement"
@@ -23,16 +24,18 @@ type alerting struct {
 
 // startAlerts starts the outbox following lg from its first entry (restart is replay: the
 // engine is deterministic, so the alerts and their sequence numbers come out the same) until
-// ctx ends. The outbox is woken whenever the observation index has consumed new entries (the
-// index is poked after each intake) and polls every 250 ms otherwise. When st keeps
-// subscriptions, webhook deliveries start too, their bodies signed with the mission key priv.
-func startAlerts(ctx context.Context, a *agreement.Agreement, st store.Store, lg *ledger.Log, index *obsindex.Index, priv ed25519.PrivateKey, logger *slog.Logger) (*alerting, error) {
+// ctx ends, its goroutines counted in wg. The API offers the outbox the entries it appends
+// (see api.Config.Alerts), which the outbox takes without reading them back; it is woken
+// whenever the observation index has consumed new entries, and polls every 250 ms
+// otherwise, for what was not offered. When st keeps subscriptions, webhook deliveries start
+// too, their bodies signed with the mission key priv.
+func startAlerts(ctx context.Context, wg *sync.WaitGroup, a *agreement.Agreement, st store.Store, lg *ledger.Log, index *obsindex.Index, priv ed25519.PrivateKey, logger *slog.Logger) (*alerting, error) {
 	ob, err := outbox.New(a, outbox.Options{Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	poke := make(chan struct{}, 1)
-	go func() {
+	wg.Go(func() {
 		for have := int64(0); ; have = index.Size() {
 			if index.Wait(ctx, have+1) != nil {
 				return
@@ -42,20 +45,20 @@ func startAlerts(ctx context.Context, a *agreement.Agreement, st store.Store, lg
 			default:
 			}
 		}
-	}()
-	go func() {
-		if err := outbox.Follow(ctx, lg, ob, poke, 250*time.Millisecond); err != nil {
+	})
+	wg.Go(func() {
+		if err := outbox.Follow(ctx, lg, ob, poke, 250*time.Millisecond); err != nil && ctx.Err() == nil {
 			logger.Error("the alert outbox stopped following the log", slog.Any("error", err))
 		}
-	}()
+	})
 	al := &alerting{outbox: ob}
 	if subs, ok := st.(store.Subscriptions); ok {
 		al.webhooks = outbox.NewWebhooks(ob, subs, outbox.WebhookOptions{Key: priv, Logger: logger})
-		go func() {
-			if err := al.webhooks.Run(ctx); err != nil {
+		wg.Go(func() {
+			if err := al.webhooks.Run(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("webhook delivery stopped", slog.Any("error", err))
 			}
-		}()
+		})
 	}
 	return al, nil
 }

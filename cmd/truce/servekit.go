@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/truce-mission/truce/agreement"
@@ -21,16 +22,19 @@ import (
 type node struct {
 	log         *ledger.Log
 	index       *obsindex.Index
+	alerts      *alerting
 	handler     http.Handler
 	verifierKey string
 	// followErr receives Follow's result when it stops: nil once ctx ends, else why the
 	// index could not follow the log.
 	followErr <-chan error
+	stop      context.CancelFunc // stops the node's goroutines
+	wg        *sync.WaitGroup    // the node's goroutines: index, outbox, webhook delivery
 }
 
 // startNode opens the log in st (signing checkpoints as origin with priv), starts the
-// observation index following it until ctx ends, and builds the handler. The caller closes
-// the node's log (close), then st.
+// observation index and the alert outbox following it until ctx ends or the node is
+// closed, and builds the handler. The caller closes the node (close), then st.
 func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, origin string, priv ed25519.PrivateKey, logger *slog.Logger) (*node, error) {
 	signer, err := ledger.NewNoteSigner(origin, priv)
 	if err != nil {
@@ -46,23 +50,29 @@ func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, orig
 	if err != nil {
 		return nil, fmt.Errorf("opening the log: %w", err)
 	}
+	ctx, stop := context.WithCancel(ctx)
+	wg := new(sync.WaitGroup)
+	fail := func(err error) (*node, error) {
+		stop()
+		wg.Wait()
+		lg.Close()
+		return nil, err
+	}
 	// The observation index is a projection of the log: rebuilt by following it from the
 	// start, then kept current (poked after each local intake, polled for other nodes').
 	tagger, err := obsindex.NewTagger(a)
 	if err != nil {
-		lg.Close()
-		return nil, err
+		return fail(err)
 	}
 	index := obsindex.New(a, tagger)
 	poke := make(chan struct{}, 1)
 	followErr := make(chan error, 1)
-	go func() {
+	wg.Go(func() {
 		followErr <- obsindex.Follow(ctx, lg, index, poke, 250*time.Millisecond, logger)
-	}()
-	al, err := startAlerts(ctx, a, st, lg, index, priv, logger) // serve_alerts.go
+	})
+	al, err := startAlerts(ctx, wg, a, st, lg, index, priv, logger) // serve_alerts.go
 	if err != nil {
-		lg.Close()
-		return nil, err
+		return fail(err)
 	}
 	h := api.New(al.configure(api.Config{
 		Log: lg, VerifierKey: vkey, Agreement: a, Observations: index, Tagger: tagger,
@@ -73,8 +83,14 @@ func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, orig
 			}
 		},
 	}))
-	return &node{log: lg, index: index, handler: h, verifierKey: vkey, followErr: followErr}, nil
+	return &node{log: lg, index: index, alerts: al, handler: h, verifierKey: vkey, followErr: followErr, stop: stop, wg: wg}, nil
 }
 
-// close stops the log's sequencer once every queued append is written.
-func (n *node) close() error { return n.log.Close() }
+// close stops the node's followers and webhook deliveries and waits for them, so that none
+// reads the store after it, then stops the log's sequencer once every queued append is
+// written. Stop the HTTP server first: a request in flight may still append.
+func (n *node) close() error {
+	n.stop()
+	n.wg.Wait()
+	return n.log.Close()
+}
