@@ -27,6 +27,7 @@ type alertHandlers struct {
 	ob        *outbox.Outbox
 	hooks     *outbox.Webhooks
 	heartbeat time.Duration
+	closing   <-chan struct{} // nil: never
 }
 
 func (h *alertHandlers) register(mux *router) {
@@ -144,6 +145,8 @@ func (h *alertHandlers) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-h.closing:
 			return
 		case <-changed:
 		case <-hb.C:

@@ -38,6 +38,8 @@ type warning struct {
 	url  string
 	keys map[string]ed25519.PrivateKey
 	poke chan struct{}
+	// closing is the server's Config.Closing: closing it ends the open streams.
+	closing chan struct{}
 }
 
 func newWarning(t *testing.T) *warning {
@@ -65,7 +67,7 @@ func newWarning(t *testing.T) *warning {
 		t.Fatal(err)
 	}
 	hooks := outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: mission, Logger: slog.New(slog.DiscardHandler)})
-	w := &warning{t: t, a: a, log: lg, ob: ob, keys: map[string]ed25519.PrivateKey{}, poke: make(chan struct{}, 1)}
+	w := &warning{t: t, a: a, log: lg, ob: ob, keys: map[string]ed25519.PrivateKey{}, poke: make(chan struct{}, 1), closing: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() {
@@ -75,7 +77,7 @@ func newWarning(t *testing.T) *warning {
 		done <- struct{}{}
 	}()
 	go func() { _ = hooks.Run(ctx); done <- struct{}{} }()
-	srv := httptest.NewServer(api.New(api.Config{Log: lg, Agreement: a, Alerts: ob, Webhooks: hooks, Heartbeat: 50 * time.Millisecond}))
+	srv := httptest.NewServer(api.New(api.Config{Log: lg, Agreement: a, Alerts: ob, Webhooks: hooks, Heartbeat: 50 * time.Millisecond, Closing: w.closing}))
 	t.Cleanup(func() { srv.Close(); cancel(); <-done; <-done })
 	w.url = srv.URL
 	for _, id := range allIdentities {
@@ -488,4 +490,15 @@ func doStream(t *testing.T, req *http.Request) (int, string) {
 		return resp.StatusCode, string(b)
 	}
 	return resp.StatusCode, ""
+}
+
+// TestStreamEndsOnShutdown: closing Config.Closing (as http.Server.RegisterOnShutdown does)
+// ends an open stream, so that a graceful shutdown does not wait for its client.
+func TestStreamEndsOnShutdown(t *testing.T) {
+	w := newWarning(t)
+	s := w.stream("analyst-1", "", "")
+	close(w.closing)
+	if _, err := io.ReadAll(s.r); err != nil {
+		t.Fatalf("the stream did not end cleanly: %v", err)
+	}
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// Heartbeat is how often the alert stream writes a comment when idle (DefaultHeartbeat
 	// when 0).
 	Heartbeat time.Duration
+	// Closing, when closed, ends the open alert streams, so that a graceful shutdown does
+	// not wait for clients that never hang up (http.Server.RegisterOnShutdown closes it).
+	Closing <-chan struct{}
 }
 
 // New returns the API's handler.
@@ -102,7 +105,7 @@ func build(cfg Config) (http.Handler, []string) {
 	if heartbeat <= 0 {
 		heartbeat = DefaultHeartbeat
 	}
-	(&alertHandlers{log: cfg.Log, auth: au, ob: cfg.Alerts, hooks: cfg.Webhooks, heartbeat: heartbeat}).register(mux)
+	(&alertHandlers{log: cfg.Log, auth: au, ob: cfg.Alerts, hooks: cfg.Webhooks, heartbeat: heartbeat, closing: cfg.Closing}).register(mux)
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

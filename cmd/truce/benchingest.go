@@ -452,8 +452,7 @@ func startLocalServer(a *agreement.Agreement, logw io.Writer) (*localServer, err
 		return fail(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sw := &stopWriter{w: logw}
-	logger := slog.New(slog.NewTextHandler(sw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	n, err := startNode(ctx, a, st, "truce/"+a.ID, priv, logger)
 	if err != nil {
 		cancel()
@@ -466,14 +465,13 @@ func startLocalServer(a *agreement.Agreement, logw io.Writer) (*localServer, err
 		return fail(err)
 	}
 	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(n.endStreams)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	return &localServer{
 		url: "http://" + ln.Addr().String(),
 		dir: dir,
 		stop: func() error {
-			// The node's followers may log errors as the store closes under them: not news.
-			sw.stop()
 			shutCtx, cancelShut := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancelShut()
 			errs := []error{srv.Shutdown(shutCtx)}
@@ -705,28 +703,6 @@ func (c *benchIngestCmd) print(out, detail io.Writer, r benchReport) {
 		fmt.Fprintf(w, "error       %s\n", e)
 	}
 	fmt.Fprintln(out, summaryLine(r))
-}
-
-// stopWriter passes writes on to w until stop, then drops them.
-type stopWriter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	stopped bool
-}
-
-func (s *stopWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return len(p), nil
-	}
-	return s.w.Write(p)
-}
-
-func (s *stopWriter) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopped = true
 }
 
 // summaryLine is the report in one line, the last thing truce bench ingest prints.

@@ -96,6 +96,7 @@ func (c *serveCmd) Run(s streams) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	srv.RegisterOnShutdown(n.endStreams)
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("origin", origin),
 		slog.Int64("entries", lg.Size()), slog.String("verifier", vkey))
 	errc := make(chan error, 1)

@@ -29,7 +29,9 @@ type node struct {
 	// index could not follow the log.
 	followErr <-chan error
 	stop      context.CancelFunc // stops the node's goroutines
-	wg        *sync.WaitGroup    // the node's goroutines: index, outbox, webhook delivery
+	// endStreams ends the open alert streams; give it to http.Server.RegisterOnShutdown.
+	endStreams func()
+	wg         *sync.WaitGroup // the node's goroutines: index, outbox, webhook delivery
 }
 
 // startNode opens the log in st (signing checkpoints as origin with priv), starts the
@@ -74,8 +76,9 @@ func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, orig
 	if err != nil {
 		return fail(err)
 	}
+	closing := make(chan struct{})
 	h := api.New(al.configure(api.Config{
-		Log: lg, VerifierKey: vkey, Agreement: a, Observations: index, Tagger: tagger,
+		Log: lg, VerifierKey: vkey, Agreement: a, Observations: index, Tagger: tagger, Closing: closing,
 		Poke: func() {
 			select {
 			case poke <- struct{}{}:
@@ -83,7 +86,8 @@ func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, orig
 			}
 		},
 	}))
-	return &node{log: lg, index: index, alerts: al, handler: h, verifierKey: vkey, followErr: followErr, stop: stop, wg: wg}, nil
+	return &node{log: lg, index: index, alerts: al, handler: h, verifierKey: vkey, followErr: followErr, stop: stop, wg: wg,
+		endStreams: sync.OnceFunc(func() { close(closing) })}, nil
 }
 
 // close stops the node's followers and webhook deliveries and waits for them, so that none
