@@ -65,12 +65,14 @@ type Engine struct {
 	next  int64     // the index the next entry must have
 	now   time.Time // the log's time
 	cells map[cell][]int64
-	track map[string][]int64
+	track map[trackSlot][]int64 // incidents by track and fusion window
 
 	incidents     []*incident // by id-1
 	notifications []*notification
-	notes         noteIndex         // notifications by party and window (relevance.go)
-	days          map[int64][]int64 // incidents by the days they span (relevance.go)
+	notes         noteIndex                   // notifications by party and window (relevance.go)
+	days          map[int64][]int64           // incidents by the days they span (relevance.go)
+	roots         map[string]int32            // category families of the fusion grid (relevance.go)
+	leads         map[[2]string]time.Duration // leadTime by party and category (relevance.go)
 	ignored       []Ignored
 	touched       []int64
 
@@ -129,7 +131,7 @@ func NewWithOptions(a *agreement.Agreement, opts Options) (*Engine, error) {
 	if opts.Sender == "" {
 		opts.Sender = "truce@" + a.ID
 	}
-	return &Engine{a: a, zc: zc, opts: opts, cells: map[cell][]int64{}, track: map[string][]int64{},
+	return &Engine{a: a, zc: zc, opts: opts, cells: map[cell][]int64{}, track: map[trackSlot][]int64{},
 		tracks: map[string]*trackState{}, activity: map[string]*activity{}, alerts: map[string]alertRef{},
 		open: map[string]*obligation{}, messages: map[string]*HotlineMessage{}}, nil
 }
@@ -414,9 +416,10 @@ func (e *Engine) locate(r *obsRec) {
 	}
 }
 
-// cell is a square of the fusion grid during one fusion window (slot): an observation can
-// only fuse with those of its own and the neighbouring cells.
-type cell struct{ x, y, t int32 }
+// cell is a square of the fusion grid during one fusion window (slot), for one family of
+// categories (those under one root category, see rootOf): an observation can only fuse by
+// position with those of its own family in its own and the neighbouring cells.
+type cell struct{ x, y, t, root int32 }
 
 // slot is the fusion window t falls in.
 func (e *Engine) slot(t time.Time) int32 {
@@ -439,13 +442,14 @@ func (e *Engine) cellOf(p geo.Point) cell {
 // index files an incident's observation under its cell and track.
 func (e *Engine) index(id int64, r *obsRec) {
 	c := e.cellOf(r.pt)
-	c.t = e.slot(r.o.Observed)
+	c.t, c.root = e.slot(r.o.Observed), e.rootOf(r.o.Category)
 	if l := e.cells[c]; len(l) == 0 || l[len(l)-1] != id {
 		e.cells[c] = append(l, id)
 	}
 	if r.track != "" {
-		if l := e.track[r.track]; len(l) == 0 || l[len(l)-1] != id {
-			e.track[r.track] = append(l, id)
+		k := trackSlot{r.track, c.t}
+		if l := e.track[k]; len(l) == 0 || l[len(l)-1] != id {
+			e.track[k] = append(l, id)
 		}
 	}
 }
@@ -454,18 +458,21 @@ func (e *Engine) index(id int64, r *obsRec) {
 func (e *Engine) fuse(r *obsRec) *incident {
 	var cands []int64
 	if r.track != "" {
-		cands = append(cands, e.track[r.track]...)
+		ts := e.slot(r.o.Observed)
+		for t := ts - 1; t <= ts+1; t++ {
+			cands = append(cands, e.track[trackSlot{r.track, t}]...)
+		}
 	}
 	if r.o.Category != "" {
 		d := e.cellDeg()
 		c := e.cellOf(r.pt)
 		cos := math.Cos(math.Min(math.Abs(r.pt.Lat)+d, 89) * math.Pi / 180)
 		rx := int32(math.Ceil(e.opts.FuseDistanceM / (d * 111320 * math.Max(cos, 0.01))))
-		ts := e.slot(r.o.Observed)
+		ts, root := e.slot(r.o.Observed), e.rootOf(r.o.Category)
 		for t := ts - 1; t <= ts+1; t++ {
 			for y := c.y - 1; y <= c.y+1; y++ {
 				for x := c.x - rx; x <= c.x+rx; x++ {
-					cands = append(cands, e.cells[cell{x, y, t}]...)
+					cands = append(cands, e.cells[cell{x, y, t, root}]...)
 				}
 			}
 		}

@@ -366,7 +366,7 @@ func (e *Engine) explainRule(rm RuleMatch, party, category string) string {
 
 // certainty weighs the observations of an incident.
 func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certainty, string, []Evidence) {
-	var ev []Evidence
+	ev := make([]Evidence, 0, len(inc.obs)+len(inc.merges)+2) // room for the other evidence too
 	own := false
 	score, interestedScore := 0.0, 0.0
 	var indepSubs []string

@@ -130,17 +130,29 @@ func (e *Engine) covers(n *notification, party string, support []*obsRec, v *Inc
 		return false, ""
 	}
 	related := false
-	for _, r := range support {
+	for i, r := range support {
+		if i > 0 && r.o.Category == support[i-1].o.Category {
+			continue // asked already
+		}
 		if e.a.CategoryCovers(n.p.Category, r.o.Category) || e.a.CategoryCovers(r.o.Category, n.p.Category) {
 			related = true
+			break
 		}
 	}
 	if !related {
 		return false, ""
 	}
 	desc := n.desc()
-	for _, r := range support {
-		if !e.a.CategoryCovers(n.p.Category, r.o.Category) {
+	// An incident's observations are mostly of one category: remember the last one's
+	// answers rather than asking the agreement again for each.
+	var lastCat string
+	var lastCovered bool
+	var lastLead time.Duration
+	for i, r := range support {
+		if i == 0 || r.o.Category != lastCat {
+			lastCat, lastCovered, lastLead = r.o.Category, e.a.CategoryCovers(n.p.Category, r.o.Category), e.leadTimeOf(party, r.o.Category)
+		}
+		if !lastCovered {
 			return false, fmt.Sprintf("notified %s; does not cover observation %q of category %s", desc, r.o.ID, r.o.Category)
 		}
 		if r.o.Observed.Before(n.p.From) || !r.o.Observed.Before(n.p.Until) {
@@ -149,7 +161,7 @@ func (e *Engine) covers(n *notification, party string, support []*obsRec, v *Inc
 		if !n.inArea(r) {
 			return false, fmt.Sprintf("notified %s; observation %q is outside the notified area", desc, r.o.ID)
 		}
-		if lead := e.leadTime(party, r.o.Category); n.received.Add(lead).After(n.p.From) {
+		if lead := lastLead; n.received.Add(lead).After(n.p.From) {
 			return false, fmt.Sprintf("notified %s; late: received %s, %s before the window, lead time %s", desc, n.received.Format(time.RFC3339), n.p.From.Sub(n.received), lead)
 		}
 	}

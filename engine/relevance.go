@@ -7,12 +7,15 @@ import (
 	"time"
 )
 
-// This file keeps the engine's work per entry independent of the log's length: prior
+// This file keeps the engine's work per entry from growing with the log's length: prior
 // notifications are indexed by party and time, and incidents by the days their
 // observations span, so that a notification is weighed only against the incidents near its
-// window and an incident only against the notifications near its observations. Without it,
+// window and an incident only against the notifications near its observations (before,
 // every notification re-evaluated every incident of its party, and every evaluation weighed
-// every notification ever received: quadratic in the log.
+// every notification ever received: quadratic in the log). The fusion grid and the track
+// index are keyed by fusion window too (engine.go: cell, trackSlot), and what evaluations
+// repeat is remembered (describe, leadTimeOf) or written only when read (explainEvidence).
+// See BENCHMARKS.md, "Verification engine (issue 5)".
 
 // day is a day bucket: days since the Unix epoch.
 func day(t time.Time) int64 {
@@ -135,4 +138,54 @@ func explainEvidence(lines []string, ev []Evidence) []string {
 		out = append(out, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
 	}
 	return out
+}
+
+// rootOf numbers the family of a category: two categories are related (one covers the
+// other) only when they have the same root, so the fusion grid files each family apart.
+// Numbers are given in order of first use; a category the agreement does not declare is its
+// own family.
+func (e *Engine) rootOf(category string) int32 {
+	if n, ok := e.roots[category]; ok {
+		return n
+	}
+	root := category
+	for seen := 0; seen < 64; seen++ { // the agreement's validation forbids cycles; bound it anyway
+		c, ok := e.a.Category(root)
+		if !ok || c.Parent == "" {
+			break
+		}
+		root = c.Parent
+	}
+	if e.roots == nil {
+		e.roots = map[string]int32{}
+	}
+	n, ok := e.roots["\x00"+root]
+	if !ok {
+		n = int32(len(e.roots))
+		e.roots["\x00"+root] = n
+	}
+	e.roots[category] = n
+	return n
+}
+
+// trackSlot files incidents by track and fusion window, so that a report of a long-lived
+// track looks only at the incidents of its track near its time, not at every voyage.
+type trackSlot struct {
+	track string
+	t     int32
+}
+
+// leadTimeOf is leadTime, remembered: a function of the agreement alone, asked for every
+// observation of an incident each time a notification is weighed against it.
+func (e *Engine) leadTimeOf(party, category string) time.Duration {
+	k := [2]string{party, category}
+	if d, ok := e.leads[k]; ok {
+		return d
+	}
+	if e.leads == nil {
+		e.leads = map[[2]string]time.Duration{}
+	}
+	d := e.leadTime(party, category)
+	e.leads[k] = d
+	return d
 }

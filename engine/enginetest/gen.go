@@ -44,7 +44,12 @@ const MinSpan = 45 * 24 * time.Hour
 type Config struct {
 	Seed uint64
 	N    int       // entries in the stream
-	DDay time.Time // the agreement's D-day; the stream starts two days before it
+	DDay time.Time // the agreement's D-day
+	// Start is when the stream starts; two days before D-day when zero.
+	Start time.Time
+	// Span is the log time the stream spans; when zero, N/[DefaultRate] days, at least
+	// [MinSpan].
+	Span time.Duration
 }
 
 // Item is one generated entry, not yet signed.
@@ -107,8 +112,14 @@ type ship struct {
 // New returns a generator for cfg.
 func New(cfg Config) *Generator {
 	g := &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x7275636520656e67))}
-	g.start = cfg.DDay.Add(-48 * time.Hour).UTC()
-	span := max(MinSpan, time.Duration(cfg.N)*24*time.Hour/DefaultRate)
+	g.start = cfg.Start.UTC()
+	if cfg.Start.IsZero() {
+		g.start = cfg.DDay.Add(-48 * time.Hour).UTC()
+	}
+	span := cfg.Span
+	if span <= 0 {
+		span = max(MinSpan, time.Duration(cfg.N)*24*time.Hour/DefaultRate)
+	}
 	g.step = span / time.Duration(max(cfg.N, 1))
 	g.now = g.start
 	for i := range 12 {
@@ -182,20 +193,24 @@ func (g *Generator) tick() Item {
 }
 
 func (g *Generator) observation() Item {
-	a := anchors[g.rng.IntN(len(anchors))]
+	ai := g.rng.IntN(len(anchors))
+	a := anchors[ai]
 	cat := g.pick(a.cats)
-	// Most reports are near the anchor (same position, a few km); some are far off.
-	spread := 0.03
-	if g.rng.IntN(10) == 0 {
-		spread = 0.4
-	}
 	o := ingest.Observation{
 		ID:       fmt.Sprintf("g%d", g.i),
 		Observed: g.now.Add(-time.Duration(g.rng.Int64N(int64(90 * time.Minute)))),
 		Category: cat,
 	}
-	o.Position.Lon = round6(a.lon + spread*(2*g.rng.Float64()-1))
-	o.Position.Lat = round6(a.lat + spread*(2*g.rng.Float64()-1))
+	// What is seen near an anchor sits at a site that moves every day (up to about 12 km
+	// from the anchor), so that incidents last a day or so rather than the whole log.
+	// Most reports are within a few km of the site; some are far off.
+	dx, dy := site(ai, o.Observed.Sub(g.start)/(24*time.Hour))
+	spread := 0.03
+	if g.rng.IntN(10) == 0 {
+		spread = 0.4
+	}
+	o.Position.Lon = round6(a.lon + dx + spread*(2*g.rng.Float64()-1))
+	o.Position.Lat = round6(a.lat + dy + spread*(2*g.rng.Float64()-1))
 	switch cat {
 	case "rotary-wing", "uav", "fixed-wing":
 		alt := float64(100 + g.rng.IntN(25000))
@@ -242,7 +257,18 @@ func (g *Generator) observation() Item {
 
 // shipReport is an AIS position of a ship moving along the corridor.
 func (g *Generator) shipReport() Item {
-	s := &g.ships[g.rng.IntN(len(g.ships))]
+	// A ship sails for 12 hours and then stays out of the corridor for 4 (its track's next
+	// voyage is a new incident).
+	var active []int
+	for i := range g.ships {
+		if (g.now.Sub(g.start)/time.Hour+time.Duration(i))%16 < 12 {
+			active = append(active, i)
+		}
+	}
+	if len(active) == 0 {
+		return g.observation()
+	}
+	s := &g.ships[active[g.rng.IntN(len(active))]]
 	s.lon = round6(s.lon + 0.01*(2*g.rng.Float64()-1))
 	s.lat = round6(s.lat + 0.01*(2*g.rng.Float64()-1))
 	// Stay near the corridor.
@@ -302,6 +328,12 @@ func (g *Generator) review() Item {
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// site is the offset, in degrees, of anchor ai's site on a day: a function of both alone.
+func site(ai int, day time.Duration) (dx, dy float64) {
+	r := rand.New(rand.NewPCG(uint64(ai), uint64(day)))
+	return 0.15 * (2*r.Float64() - 1), 0.1 * (2*r.Float64() - 1)
+}
 
 // LoadKeys loads the private keys of [Identities] from dir/<id>.key.
 func LoadKeys(dir string) (map[string]ed25519.PrivateKey, error) {
