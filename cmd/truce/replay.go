@@ -21,7 +21,7 @@ type replayCmd struct {
 	logSource
 	Archive    string `arg:"" optional:"" help:"Log archive written by 'truce log export'; - for standard input. Or give --data, --store or --server."`
 	Agreement  string `required:"" type:"existingfile" placeholder:"DRAFT" help:"The agreement text to try: the draft."`
-	Baseline   string `required:"" type:"existingfile" placeholder:"FILE" help:"The agreement the log was recorded under. A data directory does not keep it: 'truce serve' reads it from its --agreement file."`
+	Baseline   string `type:"existingfile" placeholder:"FILE" help:"The agreement the log was recorded under. With --data, default: the agreement file 'truce serve' last ran under on that directory (refused if the file changed since)."`
 	JSON       bool   `name:"json" help:"Print the differences as JSON."`
 	SkipVerify bool   `name:"skip-verify" help:"Do not check the log (tree, checkpoints, signatures by the baseline's identities) before replaying it."`
 }
@@ -41,7 +41,7 @@ The log is read as 'truce log verify' reads it (an archive file, --data, --store
 and checked first, unless --skip-verify. Nothing is written anywhere.
 
 Examples:
-  truce replay --baseline agreement.yaml --agreement draft.yaml --data ./data
+  truce replay --agreement draft.yaml --data ./data     # baseline: what truce serve ran under
   truce replay --baseline agreement.yaml --agreement draft.yaml log.archive
   truce replay --baseline agreement.yaml --agreement draft.yaml --json --server http://127.0.0.1:8080 \
       --key examples/keys/analyst-1.key`
@@ -69,6 +69,16 @@ type replaySide struct {
 
 func (c *replayCmd) Run(s streams) error {
 	ctx := context.Background()
+	var err error
+	if c.Baseline == "" {
+		if c.Data == "" {
+			return errors.New("--baseline is required: the agreement the log was recorded under (only a --data directory notes it)")
+		}
+		if c.Baseline, err = recordedAgreement(c.Data); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.err, "truce: baseline %s (the agreement %s was served under)\n", c.Baseline, c.Data)
+	}
 	base, err := loadAgreement(c.Baseline)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -269,4 +270,57 @@ func TestReplayArchive(t *testing.T) {
 	if !strings.Contains(errOut.String(), "the log does not verify") {
 		t.Errorf("stderr: %s", errOut.String())
 	}
+}
+
+// TestReplayServedBaseline: `truce serve --data DIR` notes the agreement it runs under, so
+// `truce replay --agreement DRAFT --data DIR` needs no --baseline; a baseline file changed
+// since is refused rather than silently replayed under another text.
+func TestReplayServedBaseline(t *testing.T) {
+	data := t.TempDir()
+	base := draft(t, "{id: dmz-heavy, kind: prohibit", "{id: dmz-heavy, kind: prohibit") // a copy, to change later
+	s := startServer(t, "--data", data, "--agreement", base)
+	bin, err := buildTruce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "ingest", "--server", s.url, "--key", "../../examples/keys/monitor-1.key",
+		"--format", "csv", "../../examples/observations-monitor-1.csv").CombinedOutput(); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	// Wait for a checkpoint that covers the five entries, then stop the server.
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		cp, err := exec.Command(bin, "log", "checkpoint", "--server", s.url).Output()
+		if lines := strings.Split(string(cp), "\n"); err == nil && len(lines) > 1 && lines[1] == "5" {
+			break
+		}
+		if time.Since(start) > time.Minute { // a guard against hanging, not a timing check
+			t.Fatalf("no checkpoint of size 5: %v %s", err, cp)
+		}
+	}
+	s.kill()
+
+	d := draft(t, "{id: dmz-heavy, kind: prohibit", "{id: dmz-heavy-draft, kind: prohibit")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"replay", "--agreement", d, "--data", data}, streams{strings.NewReader(""), &out, &errOut}); code != 0 {
+		t.Fatalf("replay without --baseline: exit %d\n%s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "baseline "+base) || !strings.Contains(out.String(), "- rule dmz-heavy-draft breached") {
+		t.Errorf("replay against the served agreement:\nstdout %s\nstderr %s", out.String(), errOut.String())
+	}
+
+	if err := os.WriteFile(base, append(must(os.ReadFile(base)), "\n# edited\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"replay", "--agreement", d, "--data", data}, streams{strings.NewReader(""), &out, &errOut}); code == 0 || !strings.Contains(errOut.String(), "has changed since") {
+		t.Errorf("replay after the baseline changed: exit %d, stderr %s; want a refusal", code, errOut.String())
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -70,6 +70,12 @@ func (c *serveCmd) Run(s streams) error {
 		return err
 	}
 	defer st.Close()
+	if c.Store == "" {
+		// So that `truce replay --data` replays the log under the text it was served under.
+		if err := recordAgreement(c.Data, c.Agreement, a.ID); err != nil {
+			return fmt.Errorf("noting the agreement in %s: %w", c.Data, err)
+		}
+	}
 	priv, err := c.logKey()
 	if err != nil {
 		return err
