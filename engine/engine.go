@@ -96,6 +96,13 @@ type Engine struct {
 	messages   map[string]*HotlineMessage
 	hotlineLog []*HotlineMessage
 	pre        []Change // escalations caused by the entry's time
+
+	// ruleAt numbers the agreement's rules, and byRule holds, for evaluate, the supporting
+	// observations matching each (scratch, reused).
+	ruleAt   map[*agreement.Rule]int
+	byRule   [][]*obsRec
+	ruleDist []float64  // the least stand-off distance of each rule's matches
+	evBuf    []Evidence // scratch for sortEvidence
 }
 
 // New returns an engine for a validated agreement, with the default options.
@@ -309,6 +316,9 @@ type obsRec struct {
 	zones      []string
 	matches    []match
 	desc       string // see describe
+	// whys are the reasons certainty gives for it, by the case it falls in (see
+	// supportWhy and againstWhy): made once, since its fields do not change once observed.
+	whys [4]string
 }
 
 // match is one rule an observation may break, as located.

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,21 +152,34 @@ type incident struct {
 
 // signature is what a change reports: a new one means an update.
 func (inc *incident) signature() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%d", inc.verdict, inc.certainty, inc.view.Count)
+	b := make([]byte, 0, 64+16*len(inc.view.Evidence)+32*len(inc.view.Rules)+16*len(inc.trackEvents))
+	b = append(b, inc.verdict.String()...)
+	b = append(b, '|')
+	b = append(b, inc.certainty.String()...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(inc.view.Count), 10)
 	for _, x := range inc.view.Evidence {
 		if x.Counted == CountedNone {
 			continue // a late notice or a review: the finding itself is unchanged
 		}
-		fmt.Fprintf(&b, "|%d:%s", x.Index, x.Counted)
+		b = append(b, '|')
+		b = strconv.AppendInt(b, x.Index, 10)
+		b = append(b, ':')
+		b = append(b, x.Counted...)
 	}
 	for _, r := range inc.view.Rules {
-		fmt.Fprintf(&b, "|%s:%t:%d", r.Rule, r.Breached, r.CoveredBy)
+		b = append(b, '|')
+		b = append(b, r.Rule...)
+		b = append(b, ':')
+		b = strconv.AppendBool(b, r.Breached)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, r.CoveredBy, 10)
 	}
 	for _, te := range inc.trackEvents {
-		fmt.Fprintf(&b, "|track:%d", te.Seq) // a dwell or a going dark aggravates a finding
+		b = append(b, "|track:"...)
+		b = strconv.AppendInt(b, int64(te.Seq), 10) // a dwell or a going dark aggravates a finding
 	}
-	return b.String()
+	return string(b)
 }
 
 // evaluate recomputes the incident's rules, verdict, certainty and explanation.
@@ -177,7 +191,6 @@ func (e *Engine) evaluate(inc *incident) {
 			support = append(support, r)
 		}
 	}
-	zones := map[string]bool{}
 	for i, r := range support {
 		if i == 0 {
 			v.Category, v.Position, v.Track = r.o.Category, [2]float64{r.pt.Lon, r.pt.Lat}, r.track
@@ -193,28 +206,49 @@ func (e *Engine) evaluate(inc *incident) {
 			v.Last = r.o.Observed
 		}
 		for _, z := range r.zones {
-			zones[z] = true
+			if !slices.Contains(v.Zones, z) { // a few zones at most: a slice beats a map
+				v.Zones = append(v.Zones, z)
+			}
 		}
-	}
-	for z := range zones {
-		v.Zones = append(v.Zones, z)
 	}
 	slices.Sort(v.Zones)
 	v.Count = sourceTotal(support)
 
-	// Rules, in agreement order.
-	for _, ar := range e.a.Rules {
-		var ms []*obsRec
-		dist := -1.0
-		for _, r := range support {
-			for _, m := range r.matches {
-				if m.rule == ar {
-					ms = append(ms, r)
-					if ar.Kind == agreement.RuleStandOff && (dist < 0 || m.distanceM < dist) {
-						dist = m.distanceM
-					}
+	// Rules, in agreement order. The matches are gathered by rule in one pass over the
+	// observations, in the order of the observations.
+	if e.ruleAt == nil {
+		e.ruleAt = make(map[*agreement.Rule]int, len(e.a.Rules))
+		for i, ar := range e.a.Rules {
+			if _, ok := e.ruleAt[ar]; !ok {
+				e.ruleAt[ar] = i
+			}
+		}
+		e.byRule = make([][]*obsRec, len(e.a.Rules))
+		e.ruleDist = make([]float64, len(e.a.Rules))
+	}
+	for i := range e.byRule {
+		clear(e.byRule[i])
+		e.byRule[i] = e.byRule[i][:0]
+		e.ruleDist[i] = -1
+	}
+	for _, r := range support {
+		for _, m := range r.matches {
+			if i, ok := e.ruleAt[m.rule]; ok {
+				e.byRule[i] = append(e.byRule[i], r)
+				if d := e.ruleDist[i]; d < 0 || m.distanceM < d {
+					e.ruleDist[i] = m.distanceM
 				}
 			}
+		}
+	}
+	for i, ar := range e.a.Rules {
+		ms := e.byRule[i]
+		if j := e.ruleAt[ar]; j != i {
+			ms = e.byRule[j] // the same rule listed twice
+		}
+		dist := -1.0
+		if ar.Kind == agreement.RuleStandOff {
+			dist = e.ruleDist[e.ruleAt[ar]]
 		}
 		if len(ms) == 0 {
 			continue
@@ -291,7 +325,7 @@ func (e *Engine) evaluate(inc *incident) {
 	if inc.review != nil {
 		v.Evidence = append(v.Evidence, Evidence{Index: inc.review.Index, Kind: "review", Submitter: inc.review.Analyst, Counted: CountedNone, Why: "review: " + inc.review.Action + noteSuffix(inc.review.Note)})
 	}
-	slices.SortStableFunc(v.Evidence, func(a, b Evidence) int { return int(a.Index - b.Index) })
+	v.Evidence = sortEvidence(v.Evidence, &e.evBuf)
 
 	// Explanation.
 	for _, rm := range v.Rules {
@@ -376,17 +410,10 @@ func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certaint
 		if r.absent {
 			continue
 		}
-		desc := r.describe()
-		var why string
-		switch {
-		case r.role == agreement.RoleMonitor && r.o.Source == ingest.SourceGroundMonitor:
+		if r.role == agreement.RoleMonitor && r.o.Source == ingest.SourceGroundMonitor {
 			own = true
-			why = "the mission's own ground observation: " + desc
-		case r.interested:
-			why = "interested source: " + desc + "; alone it cannot raise certainty above possible"
-		default:
-			why = "independent source: " + desc
 		}
+		k := whyAlone
 		if !r.interested {
 			if r.o.Observed.After(latestIndep) {
 				latestIndep = r.o.Observed
@@ -395,20 +422,18 @@ func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certaint
 				indepSubs = append(indepSubs, r.submitter)
 				if slices.Contains(kinds, r.o.Source) {
 					score += 0.5
-					why += "; same sensor kind as an earlier independent source"
+					k = whySameKind
 				} else {
 					score++
 					kinds = append(kinds, r.o.Source)
 				}
 			} else {
-				why += "; same submitter as an earlier observation"
+				k = whySameSubmitter
 			}
 		} else {
 			interestedScore = 0.5
 		}
-		if len(r.matches) == 0 {
-			why += "; corroborates, breaks no rule itself"
-		}
+		why := r.supportWhy(k)
 		ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedFor, Why: why})
 	}
 	score += interestedScore
@@ -430,19 +455,19 @@ func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certaint
 		if !r.absent {
 			continue
 		}
-		desc := r.describe()
-		var w string
+		var k int
 		switch {
 		case r.interested:
-			w = desc + "; interested source: recorded, disputes nothing"
+			k = 0
 		case cert == agreement.CertaintyObserved:
-			w = desc + "; the mission's own sighting stands"
+			k = 1
 		case r.o.Observed.Before(latestIndep):
-			w = desc + "; older than the latest independent sighting"
+			k = 2
 		default:
-			w = desc + "; disputes the incident"
+			k = 3
 			disputed = true
 		}
+		w := r.againstWhy(k)
 		ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedAgainst, Why: w})
 	}
 	if disputed {
@@ -459,4 +484,120 @@ func partyOr(p string) string {
 		return "no party"
 	}
 	return p
+}
+
+// The cases of a supporting observation's reason in certainty.
+const (
+	whyAlone         = iota // a new submitter and sensor kind, or an interested source
+	whySameKind             // a new independent submitter of a sensor kind seen already
+	whySameSubmitter        // an independent submitter seen already
+)
+
+// supportWhy is why a supporting observation counts, in case k; made once per case.
+func (r *obsRec) supportWhy(k int) string {
+	if w := r.whys[k]; w != "" {
+		return w
+	}
+	desc := r.describe()
+	var why string
+	switch {
+	case r.role == agreement.RoleMonitor && r.o.Source == ingest.SourceGroundMonitor:
+		why = "the mission's own ground observation: " + desc
+	case r.interested:
+		why = "interested source: " + desc + "; alone it cannot raise certainty above possible"
+	default:
+		why = "independent source: " + desc
+	}
+	switch k {
+	case whySameKind:
+		why += "; same sensor kind as an earlier independent source"
+	case whySameSubmitter:
+		why += "; same submitter as an earlier observation"
+	}
+	if len(r.matches) == 0 {
+		why += "; corroborates, breaks no rule itself"
+	}
+	r.whys[k] = why
+	return why
+}
+
+// againstWhy is how counter-evidence weighs, in case k: 0 interested, 1 against the
+// mission's own sighting, 2 older than the latest independent sighting, 3 disputing.
+func (r *obsRec) againstWhy(k int) string {
+	if w := r.whys[k]; w != "" {
+		return w
+	}
+	desc := r.describe()
+	var w string
+	switch k {
+	case 0:
+		w = desc + "; interested source: recorded, disputes nothing"
+	case 1:
+		w = desc + "; the mission's own sighting stands"
+	case 2:
+		w = desc + "; older than the latest independent sighting"
+	default:
+		w = desc + "; disputes the incident"
+	}
+	r.whys[k] = w
+	return w
+}
+
+// sortEvidence sorts ev by ledger index, stably, in place, and returns it; scratch is
+// reused between calls. The evidence comes in a few runs already sorted (the supporting
+// observations, the counter-evidence, the notifications, ...): merging the runs costs less
+// than a general stable sort moving the pieces about.
+func sortEvidence(ev []Evidence, scratch *[]Evidence) []Evidence {
+	// The runs' ends.
+	var buf [8]int
+	ends := buf[:0]
+	for i := 1; i < len(ev); i++ {
+		if ev[i].Index < ev[i-1].Index {
+			ends = append(ends, i)
+		}
+	}
+	if len(ends) == 0 {
+		return ev
+	}
+	ends = append(ends, len(ev))
+	if cap(*scratch) < len(ev) {
+		*scratch = make([]Evidence, len(ev)+len(ev)/2)
+	}
+	src, dst := ev, (*scratch)[:len(ev)]
+	for len(ends) > 1 {
+		// Merge the runs two by two; on a tie the earlier run's piece goes first.
+		lo, k := 0, 0
+		for i := 0; i < len(ends); i += 2 {
+			if i+1 == len(ends) {
+				copy(dst[lo:ends[i]], src[lo:ends[i]])
+				ends[k] = ends[i]
+				k++
+				break
+			}
+			mid, hi := ends[i], ends[i+1]
+			a, b, o := lo, mid, lo
+			for a < mid && b < hi {
+				if src[b].Index < src[a].Index {
+					dst[o] = src[b]
+					b++
+				} else {
+					dst[o] = src[a]
+					a++
+				}
+				o++
+			}
+			o += copy(dst[o:], src[a:mid])
+			copy(dst[o:], src[b:hi])
+			ends[k] = hi
+			k++
+			lo = hi
+		}
+		ends = ends[:k]
+		src, dst = dst, src
+	}
+	if &src[0] != &ev[0] {
+		copy(ev, src)
+	}
+	clear((*scratch)[:len(ev)]) // hold no strings for the collector
+	return ev
 }
