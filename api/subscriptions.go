@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/store"
 )
@@ -47,6 +48,16 @@ func subscriptionError(err error) error {
 	return err
 }
 
+// subscriber authenticates a subscription request: an identity that may read alerts, on a
+// server that delivers them.
+func (h *alertHandlers) subscriber(r *http.Request, body []byte) (*agreement.Identity, error) {
+	ident, err := h.reader(r, body, mayReadAlerts, "subscribe to alerts")
+	if err == nil && h.hooks == nil {
+		err = errNoOutbox
+	}
+	return ident, err
+}
+
 // subscribe answers POST /v1/subscriptions: the signing identity subscribes a webhook URL to
 // the alerts it may see.
 func (h *alertHandlers) subscribe(w http.ResponseWriter, r *http.Request) {
@@ -55,10 +66,7 @@ func (h *alertHandlers) subscribe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	ident, err := h.reader(r, body, mayReadAlerts, "subscribe to alerts")
-	if err == nil && h.hooks == nil {
-		err = errNoOutbox
-	}
+	ident, err := h.subscriber(r, body)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -87,10 +95,7 @@ func (h *alertHandlers) subscribe(w http.ResponseWriter, r *http.Request) {
 
 // listSubscriptions answers GET /v1/subscriptions: the signing identity's subscriptions.
 func (h *alertHandlers) listSubscriptions(w http.ResponseWriter, r *http.Request) {
-	ident, err := h.reader(r, nil, mayReadAlerts, "subscribe to alerts")
-	if err == nil && h.hooks == nil {
-		err = errNoOutbox
-	}
+	ident, err := h.subscriber(r, nil)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -112,10 +117,7 @@ func (h *alertHandlers) listSubscriptions(w http.ResponseWriter, r *http.Request
 // unsubscribe answers DELETE /v1/subscriptions/{id}: 204, or 404 for an id that is not one
 // of the signing identity's subscriptions.
 func (h *alertHandlers) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	ident, err := h.reader(r, nil, mayReadAlerts, "subscribe to alerts")
-	if err == nil && h.hooks == nil {
-		err = errNoOutbox
-	}
+	ident, err := h.subscriber(r, nil)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -292,10 +292,7 @@ func (x *Index) Query(f Filter, visible func(*Record) bool, after int64, limit i
 }
 
 // Log is what Follow reads.
-type Log interface {
-	Size() int64
-	Entries(ctx context.Context, start, end int64) ([][]byte, error)
-}
+type Log = follow.Log
 
 // OfferGrace is how long [Follow] leaves the first entry the index lacks to be offered
 // ([Index.Offer]) before it reads that entry back from the log: the intake that appended it

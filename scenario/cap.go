@@ -34,19 +34,28 @@ func (w *capWriter) write(c engine.Change, inc engine.Incident, sent time.Time) 
 	if c.Kind == engine.ChangeWarning || c.Kind == engine.ChangeEscalated {
 		return w.writeOther(c, sent)
 	}
-	al, err := alert.FromFinding(finding(w.eng, c, inc, sent), w.prev[inc.ID])
+	ref, err := w.writeAlert(finding(w.eng, c, inc, sent), w.prev[inc.ID])
 	if err != nil {
 		return fmt.Errorf("alert for incident %d version %d: %w", inc.ID, c.Version, err)
 	}
+	w.prev[inc.ID] = append(w.prev[inc.ID], ref)
+	return nil
+}
+
+// writeAlert writes the alert of finding f (referencing prev) as DIR/<identifier>.xml.
+func (w *capWriter) writeAlert(f alert.Finding, prev []alert.Reference) (alert.Reference, error) {
+	al, err := alert.FromFinding(f, prev)
+	if err != nil {
+		return alert.Reference{}, err
+	}
 	b, err := al.XML()
 	if err != nil {
-		return err
+		return alert.Reference{}, err
 	}
 	name := filepath.Join(w.dir, al.Identifier+".xml")
 	if err := os.WriteFile(name, b, 0o644); err != nil {
-		return err
+		return alert.Reference{}, err
 	}
-	w.prev[inc.ID] = append(w.prev[inc.ID], al.Ref())
 	w.files = append(w.files, name)
-	return nil
+	return al.Ref(), nil
 }

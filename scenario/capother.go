@@ -2,8 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -48,19 +46,10 @@ func (w *capWriter) writeOther(c engine.Change, sent time.Time) error {
 	} else {
 		f, prev = w.escalation(c, sent)
 	}
-	al, err := alert.FromFinding(f, prev)
+	ref, err := w.writeAlert(f, prev)
 	if err != nil {
 		return fmt.Errorf("alert %s version %d: %w", f.ID, f.Version, err)
 	}
-	b, err := al.XML()
-	if err != nil {
-		return err
-	}
-	name := filepath.Join(w.dir, al.Identifier+".xml")
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		return err
-	}
-	w.other[f.ID] = append(w.other[f.ID], al.Ref())
-	w.files = append(w.files, name)
+	w.other[f.ID] = append(w.other[f.ID], ref)
 	return nil
 }

@@ -471,10 +471,7 @@ func (o *Outbox) Incidents(f IncidentFilter, visible func(addressees []string) b
 }
 
 // Log is what Follow reads.
-type Log interface {
-	Size() int64
-	Entries(ctx context.Context, start, end int64) ([][]byte, error)
-}
+type Log = follow.Log
 
 // Follow keeps o current with lg until ctx ends, from o's size (0 for a new outbox: restart is
 // replay). It applies the entries offered to o ([Outbox.Offer]) as they come, reads from the
