@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
-	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -47,6 +47,32 @@ func (e *jsonError) Error() string { return fmt.Sprintf("offset %d: %s", e.off, 
 func (e *jsonError) Unwrap() error { return ErrMalformed }
 
 func canonicalize(b []byte) ([]byte, error) {
+	c := canonPool.Get().(*canon)
+	defer c.release()
+	return c.run(b, make([]byte, 0, len(b)))
+}
+
+// isCanonical reports whether b is already in canonical form, and why not.
+func isCanonical(b []byte) error {
+	c := canonPool.Get().(*canon)
+	defer c.release()
+	out, err := c.run(b, c.check[:0])
+	c.check = out
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(out, b) {
+		return errNotCanonical
+	}
+	return nil
+}
+
+// canonPool keeps the scratch space of finished canonicalizations: the log checks every
+// payload it is given, and the intake canonicalizes every record.
+var canonPool = sync.Pool{New: func() any { return new(canon) }}
+
+// run canonicalizes b into out.
+func (c *canon) run(b, out []byte) ([]byte, error) {
 	if !utf8.Valid(b) {
 		i := 0
 		for i < len(b) {
@@ -58,7 +84,7 @@ func canonicalize(b []byte) ([]byte, error) {
 		}
 		return nil, &jsonError{i, "invalid UTF-8"}
 	}
-	c := canon{in: b, out: make([]byte, 0, len(b))}
+	c.in, c.pos, c.out, c.depth = b, 0, out, 0
 	if err := c.value(); err != nil {
 		return nil, err
 	}
@@ -69,16 +95,17 @@ func canonicalize(b []byte) ([]byte, error) {
 	return c.out, nil
 }
 
-// isCanonical reports whether b is already in canonical form, and why not.
-func isCanonical(b []byte) error {
-	out, err := canonicalize(b)
-	if err != nil {
-		return err
+// release returns c to the pool, without references to the caller's input or output.
+func (c *canon) release() {
+	const keep = 64 << 10 // do not hold on to the scratch of an unusually large payload
+	c.in, c.out = nil, nil
+	clear(c.members[:cap(c.members)])
+	c.members = c.members[:0]
+	c.body, c.esc = c.body[:0], c.esc[:0]
+	if cap(c.body) > keep || cap(c.esc) > keep || cap(c.check) > keep {
+		c.body, c.esc, c.check = nil, nil, nil
 	}
-	if !bytes.Equal(out, b) {
-		return errNotCanonical
-	}
-	return nil
+	canonPool.Put(c)
 }
 
 var errNotCanonical = fmt.Errorf("%w: not in canonical form", ErrMalformed)
@@ -88,6 +115,12 @@ type canon struct {
 	pos   int
 	out   []byte
 	depth int
+	// Scratch space reused across the objects of one value, so that canonicalizing costs
+	// about one allocation (the output) instead of one per string and per object.
+	members []member // a stack: each open object's members above its parent's
+	body    []byte   // an unsorted object's members while they are written back in order
+	esc     []byte   // the decoded text of strings with escapes
+	check   []byte   // isCanonical's output, compared with its input
 }
 
 func (c *canon) errorf(format string, args ...any) error {
@@ -237,7 +270,7 @@ func (c *canon) array() error {
 // member is one object member already written to out: its decoded key and the span of
 // out holding `"key":value`.
 type member struct {
-	key        string
+	key        []byte // in the input, or in esc when the key has escapes
 	start, end int
 	keyOff     int // input offset of the key, for errors
 }
@@ -256,7 +289,8 @@ func (c *canon) object() error {
 		c.depth--
 		return nil
 	}
-	var members []member
+	base := len(c.members)
+	defer func() { c.members = c.members[:base] }()
 	for {
 		c.skipSpace()
 		if c.pos >= len(c.in) || c.in[c.pos] != '"' {
@@ -278,7 +312,7 @@ func (c *canon) object() error {
 		if err := c.value(); err != nil {
 			return err
 		}
-		members = append(members, member{key: key, start: start, end: len(c.out), keyOff: keyOff})
+		c.members = append(c.members, member{key: key, start: start, end: len(c.out), keyOff: keyOff})
 		c.skipSpace()
 		if c.pos >= len(c.in) {
 			return c.errorf("unexpected end of input in an object")
@@ -295,9 +329,10 @@ func (c *canon) object() error {
 		break
 	}
 	c.depth--
+	members := c.members[base:]
 	sorted := true
 	for i := 1; i < len(members); i++ {
-		switch strings.Compare(members[i-1].key, members[i].key) {
+		switch bytes.Compare(members[i-1].key, members[i].key) {
 		case 0:
 			return &jsonError{members[i].keyOff, fmt.Sprintf("duplicate key %q", members[i].key)}
 		case 1:
@@ -305,14 +340,15 @@ func (c *canon) object() error {
 		}
 	}
 	if !sorted {
-		slices.SortStableFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
+		slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
 		for i := 1; i < len(members); i++ {
-			if members[i-1].key == members[i].key {
+			if bytes.Equal(members[i-1].key, members[i].key) {
 				off := max(members[i-1].keyOff, members[i].keyOff)
 				return &jsonError{off, fmt.Sprintf("duplicate key %q", members[i].key)}
 			}
 		}
-		body := slices.Clone(c.out[open+1:])
+		c.body = append(c.body[:0], c.out[open+1:]...)
+		body := c.body
 		c.out = c.out[:open+1]
 		for i, m := range members {
 			if i > 0 {
@@ -325,15 +361,17 @@ func (c *canon) object() error {
 	return nil
 }
 
-// str decodes the string at pos, which starts with '"'.
-func (c *canon) str() (string, error) {
+// str decodes the string at pos, which starts with '"'. The result is a slice of the input
+// when the string has no escapes, else of the esc scratch space: it stays valid until the
+// canonicalization ends, since esc is only appended to.
+func (c *canon) str() ([]byte, error) {
 	c.pos++ // '"'
 	start := c.pos
 	// Fast path: no escapes.
 	for c.pos < len(c.in) {
 		ch := c.in[c.pos]
 		if ch == '"' {
-			s := string(c.in[start:c.pos])
+			s := c.in[start:c.pos:c.pos]
 			c.pos++
 			return s, nil
 		}
@@ -341,22 +379,24 @@ func (c *canon) str() (string, error) {
 			break
 		}
 		if ch < 0x20 {
-			return "", c.errorf("control character %q in a string", rune(ch))
+			return nil, c.errorf("control character %q in a string", rune(ch))
 		}
 		c.pos++
 	}
-	buf := []byte(string(c.in[start:c.pos]))
+	from := len(c.esc)
+	buf := append(c.esc, c.in[start:c.pos]...)
+	defer func() { c.esc = buf }()
 	for {
 		if c.pos >= len(c.in) {
-			return "", c.errorf("unexpected end of input in a string")
+			return nil, c.errorf("unexpected end of input in a string")
 		}
 		ch := c.in[c.pos]
 		switch {
 		case ch == '"':
 			c.pos++
-			return string(buf), nil
+			return buf[from:len(buf):len(buf)], nil
 		case ch < 0x20:
-			return "", c.errorf("control character %q in a string", rune(ch))
+			return nil, c.errorf("control character %q in a string", rune(ch))
 		case ch != '\\':
 			buf = append(buf, ch)
 			c.pos++
@@ -364,7 +404,7 @@ func (c *canon) str() (string, error) {
 		}
 		// An escape.
 		if c.pos+1 >= len(c.in) {
-			return "", c.errorf("unexpected end of input in a string")
+			return nil, c.errorf("unexpected end of input in a string")
 		}
 		esc := c.in[c.pos+1]
 		switch esc {
@@ -383,7 +423,7 @@ func (c *canon) str() (string, error) {
 		case 'u':
 			r, ok := c.hex4(c.pos + 2)
 			if !ok {
-				return "", c.errorf("malformed \\u escape")
+				return nil, c.errorf("malformed \\u escape")
 			}
 			n := 6
 			if utf16.IsSurrogate(r) {
@@ -392,7 +432,7 @@ func (c *canon) str() (string, error) {
 					r2, ok = c.hex4(c.pos + 8)
 				}
 				if !ok || r >= 0xdc00 || utf16.DecodeRune(r, r2) == utf8.RuneError {
-					return "", c.errorf("lone surrogate in a \\u escape")
+					return nil, c.errorf("lone surrogate in a \\u escape")
 				}
 				r = utf16.DecodeRune(r, r2)
 				n = 12
@@ -401,7 +441,7 @@ func (c *canon) str() (string, error) {
 			c.pos += n
 			continue
 		default:
-			return "", c.errorf("malformed escape \\%c", esc)
+			return nil, c.errorf("malformed escape \\%c", esc)
 		}
 		c.pos += 2
 	}
@@ -428,7 +468,7 @@ func (c *canon) hex4(at int) (rune, bool) {
 }
 
 // appendString appends s as a canonical JSON string.
-func appendString(out []byte, s string) []byte {
+func appendString[T string | []byte](out []byte, s T) []byte {
 	const hex = "0123456789abcdef"
 	out = append(out, '"')
 	for i := 0; i < len(s); i++ {

@@ -106,6 +106,12 @@ func FuzzCanonicalize(f *testing.F) {
 		if err != nil || !bytes.Equal(again, out) {
 			t.Fatalf("not idempotent: %q -> %q -> %q, %v", in, out, again, err)
 		}
+		if err := isCanonical(out); err != nil {
+			t.Fatalf("isCanonical(%q) = %v, want nil", out, err)
+		}
+		if err := isCanonical(in); (err == nil) != bytes.Equal(in, out) {
+			t.Fatalf("isCanonical(%q) = %v, but its canonical form is %q", in, err, out)
+		}
 		var a, b any
 		da := json.NewDecoder(bytes.NewReader(in))
 		da.UseNumber()
@@ -119,6 +125,36 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("value changed: %q -> %q", in, out)
+		}
+	})
+}
+
+// observationJSON is an intake record as a client sends it: encoding/json's field order,
+// so canonicalizing it sorts keys.
+const observationJSON = `{"id":"bench-000123","observed":"2026-12-10T08:15:00Z","position":{"lat":47.01571,"lon":36.40572},"category":"tank","count":3,"assessed_party":"east","source":"ground-monitor","reliability":"B","credibility":2,"text":"three tanks moving \"west\" along the road","attachments":["sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]}`
+
+func BenchmarkCanonicalize(b *testing.B) {
+	in := []byte(observationJSON)
+	out, err := Canonicalize(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("unsorted", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(in)))
+		for b.Loop() {
+			if _, err := Canonicalize(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(out)))
+		for b.Loop() {
+			if err := isCanonical(out); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
