@@ -15,6 +15,24 @@ import (
 // observation is validated with ingest.Validate. The error's Field is the JSON path of the
 // value at fault within the record ("position.lat", "properties.count").
 func DecodeRecord(raw []byte) (ingest.Observation, *ingest.RecordError) {
+	// One pass for the common case, an observation object: the GeoJSON members are decoded
+	// alongside, and anything that is not a plain, well-formed observation takes the slow
+	// path below, which gives every error its exact wording and path.
+	var rec struct {
+		ingest.Observation
+		Type       json.RawMessage `json:"type"`
+		Geometry   json.RawMessage `json:"geometry"`
+		Properties json.RawMessage `json:"properties"`
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if d.Decode(&rec) == nil && len(bytes.Trim(raw[d.InputOffset():], " \t\r\n")) == 0 && rec.Type == nil && rec.Geometry == nil && rec.Properties == nil {
+		return validated(rec.Observation)
+	}
+	return decodeRecordSlowly(raw)
+}
+
+func decodeRecordSlowly(raw []byte) (ingest.Observation, *ingest.RecordError) {
 	var head struct {
 		Type json.RawMessage `json:"type"`
 	}
@@ -42,6 +60,10 @@ func DecodeRecord(raw []byte) (ingest.Observation, *ingest.RecordError) {
 		}
 		return o, &ingest.RecordError{Field: field, Err: fmt.Errorf("%w: %v", ingest.ErrInvalid, err)}
 	}
+	return validated(o)
+}
+
+func validated(o ingest.Observation) (ingest.Observation, *ingest.RecordError) {
 	if e := ingest.Validate(&o); e != nil {
 		e.Field = observationPath(e.Field)
 		return o, e

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -43,6 +44,12 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte(`{"type":"FeatureCollection","features":[]}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		o, err := DecodeRecord(raw)
+		// The one-pass path must agree with the two-pass one it shortcuts.
+		so, serr := decodeRecordSlowly(raw)
+		if (err == nil) != (serr == nil) || err == nil && !reflect.DeepEqual(o, so) ||
+			err != nil && (err.Field != serr.Field || err.Error() != serr.Error()) {
+			t.Fatalf("one pass: %+v, %v; two passes: %+v, %v", o, err, so, serr)
+		}
 		if err == nil {
 			if verr := ingest.Validate(&o); verr != nil {
 				t.Fatalf("accepted an invalid observation: %v", verr)
@@ -51,4 +58,14 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatal("empty error")
 		}
 	})
+}
+
+func BenchmarkDecodeRecord(b *testing.B) {
+	raw := []byte(`{"assessed_party":"east","category":"tank","count":3,"credibility":2,"id":"bench-000123","observed":"2026-12-10T08:15:00Z","position":{"lat":47.01571,"lon":36.40572},"reliability":"B","source":"ground-monitor","text":"three tanks moving west along the road"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeRecord(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
