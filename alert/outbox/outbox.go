@@ -382,13 +382,13 @@ func (o *Outbox) event(c engine.Change) (*Event, error) {
 			version++
 		}
 		f = EscalationFinding(o.eng.Sender(), id, version, c.Party, what, o.mediators, c.Index, o.eng.Now())
-		refs = append(slices.Clone(o.prev[fid]), o.prev[id]...)
+		refs = append(slices.Clone(chain(o.prev[fid])), chain(o.prev[id])...)
 	default:
 		return nil, errNoAlert
 	}
 	// Updates and cancels refer to the finding's earlier alerts.
 	if c.Kind != engine.ChangeEscalated {
-		refs = o.prev[f.ID]
+		refs = chain(o.prev[f.ID])
 	}
 	al, err := alert.FromFinding(f, refs)
 	if err != nil {
@@ -404,6 +404,17 @@ func (o *Outbox) event(c engine.Change) (*Event, error) {
 	}
 	return &Event{Index: c.Index, Kind: c.Kind, Incident: c.Incident, Warning: c.Warning, Version: f.Version,
 		Alert: al, JSON: js, Parties: f.Parties, Public: f.Public}, nil
+}
+
+// chain is what an alert cites of a finding's earlier alerts: the first, under which
+// recipients file the finding, and the latest, which the new one supersedes (it cited its own
+// predecessor, and so on back). Citing every earlier version would make the alerts of an
+// incident that gathers hundreds of reports grow with each one, quadratically in all.
+func chain(prev []alert.Reference) []alert.Reference {
+	if len(prev) <= 2 {
+		return prev
+	}
+	return []alert.Reference{prev[0], prev[len(prev)-1]}
 }
 
 // Incident is an incident as the API serves it: the engine's view, whom its alerts address,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,6 +109,46 @@ func newOutbox(t *testing.T, a *agreement.Agreement) *outbox.Outbox {
 		t.Fatal(err)
 	}
 	return ob
+}
+
+// An incident that keeps gathering reports gets an Update per report; each cites the first
+// alert and the one it supersedes, not every earlier version.
+func TestUpdatesCiteTheFirstAndTheLatest(t *testing.T) {
+	w := newWorld(t)
+	var leaves [][]byte
+	for i := range 6 {
+		src := []string{"monitor-1", "uav-gs-1"}[i%2]
+		leaves = append(leaves, w.obs(src, fmt.Sprintf("r%d", i), "tank", "east", [2]float64{dmzA[0] + 0.0001*float64(i), dmzA[1]}))
+	}
+	ob := newOutbox(t, w.a)
+	if err := ob.Apply(0, leaves); err != nil {
+		t.Fatal(err)
+	}
+	evs := ob.Events(0, 100)
+	if len(evs) < 4 {
+		t.Fatalf("%d events, want an alert and at least three updates of one incident", len(evs))
+	}
+	for i, ev := range evs {
+		refs, err := alert.ParseReferences(ev.Alert.References)
+		if err != nil || ev.Incident != 1 {
+			t.Fatalf("event %d: incident %d, references %q: %v", i, ev.Incident, ev.Alert.References, err)
+		}
+		var want []string
+		switch {
+		case i == 0:
+		case i == 1:
+			want = []string{evs[0].Alert.Identifier}
+		default:
+			want = []string{evs[0].Alert.Identifier, evs[i-1].Alert.Identifier}
+		}
+		var got []string
+		for _, r := range refs {
+			got = append(got, r.Identifier)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("event %d (%s) cites %v, want %v", i, ev.Alert.MsgType, got, want)
+		}
+	}
 }
 
 func TestAlertsFromTheLog(t *testing.T) {
