@@ -78,9 +78,11 @@ throughput is the server's maximum at that concurrency.
 
 Latency percentiles are over answered requests (429s and errors excluded), computed exactly
 from every sample; a request's receipt latency is the time until its records' receipts (each
-durable in the log) come back. Batches are built and signed ahead of time by separate
-goroutines so the measurement is of the server; run the tool on another machine to keep it
-off the server's CPUs.
+durable in the log) come back. Batches are built and signed ahead of time so that the
+measurement is of the server: with --count (up to 2,000,000 records) all of them before the
+clock starts, otherwise by separate goroutines during the run. Each request's own signature
+(date, nonce, body digest) is made as it is sent. Run the tool on another machine to keep it
+entirely off the server's CPUs.
 
 Examples:
   truce bench ingest --count 600000 --batch 1000
@@ -533,54 +535,11 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Batches are built and signed ahead, so that the senders measure the server.
-	prepared := make(chan *client.ObservationBatch, 2*b.concurrency)
-	prepErr := make(chan error, 1)
-	var prep sync.WaitGroup
-	for i := range max(1, min(b.concurrency, runtime.GOMAXPROCS(0)/2)) {
-		prep.Go(func() {
-			rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
-			for {
-				bt, err := b.prepare(rng)
-				if err != nil {
-					select {
-					case prepErr <- err:
-					default:
-					}
-					cancel()
-					return
-				}
-				select {
-				case prepared <- bt:
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
-	defer func() {
-		cancel()
-		prep.Wait()
-	}()
-	// Wait for the first batch before starting the clock.
-	var first *client.ObservationBatch
-	select {
-	case first = <-prepared:
-	case err := <-prepErr:
+	take, stopPreparing, err := b.batches(ctx, cancel)
+	if err != nil {
 		return benchReport{}, err
 	}
-	firstUsed := atomic.Bool{}
-	take := func() *client.ObservationBatch {
-		if firstUsed.CompareAndSwap(false, true) {
-			return first
-		}
-		select {
-		case bt := <-prepared:
-			return bt
-		case <-ctx.Done():
-			return nil
-		}
-	}
+	defer stopPreparing()
 
 	st := &benchStats{}
 	start := time.Now()
@@ -644,10 +603,8 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 	}
 	senders.Wait()
 	cancel()
-	select {
-	case err := <-prepErr:
+	if err := stopPreparing(); err != nil {
 		return benchReport{}, err
-	default:
 	}
 
 	rep := st.rep
@@ -670,6 +627,99 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 	}
 	rep.Latency = summarizeLatencies(st.latencies)
 	return rep, nil
+}
+
+// maxPreparedRecords bounds the records built before the clock starts (about 400 bytes each).
+const maxPreparedRecords = 2_000_000
+
+// batches returns the senders' source of signed batches. With a count of at most
+// maxPreparedRecords, every batch is built and signed before it returns, so that the run's
+// two shared cores go to the server, as they would with the sensors elsewhere; otherwise
+// goroutines build them alongside the run. The request signature is made at send time
+// either way (it carries the date and a nonce). stop ends the preparation and returns its
+// error, if any.
+func (b *bench) batches(ctx context.Context, cancel context.CancelFunc) (take func() *client.ObservationBatch, stop func() error, err error) {
+	workers := max(1, runtime.GOMAXPROCS(0)/2)
+	if n := b.requests; n > 0 && n*int64(b.batch) <= maxPreparedRecords {
+		all := make([]*client.ObservationBatch, n)
+		procs := runtime.GOMAXPROCS(0)
+		errs := make([]error, procs)
+		var wg sync.WaitGroup
+		for w := range procs {
+			wg.Go(func() {
+				rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
+				for i := w; i < len(all) && errs[w] == nil; i += procs {
+					all[i], errs[w] = b.prepare(rng)
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, nil, err
+		}
+		var next atomic.Int64
+		return func() *client.ObservationBatch {
+			if i := next.Add(1) - 1; i < int64(len(all)) {
+				return all[i]
+			}
+			return nil
+		}, func() error { return nil }, nil
+	}
+
+	prepared := make(chan *client.ObservationBatch, 2*b.concurrency)
+	prepErr := make(chan error, 1)
+	var prep sync.WaitGroup
+	for i := range min(b.concurrency, workers) {
+		prep.Go(func() {
+			rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
+			for {
+				bt, err := b.prepare(rng)
+				if err != nil {
+					select {
+					case prepErr <- err:
+					default:
+					}
+					cancel()
+					return
+				}
+				select {
+				case prepared <- bt:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	stop = func() error {
+		cancel()
+		prep.Wait()
+		select {
+		case err := <-prepErr:
+			return err
+		default:
+			return nil
+		}
+	}
+	// Wait for the first batch before the clock starts.
+	var first *client.ObservationBatch
+	select {
+	case first = <-prepared:
+	case err := <-prepErr:
+		stop()
+		return nil, nil, err
+	}
+	var firstUsed atomic.Bool
+	return func() *client.ObservationBatch {
+		if firstUsed.CompareAndSwap(false, true) {
+			return first
+		}
+		select {
+		case bt := <-prepared:
+			return bt
+		case <-ctx.Done():
+			return nil
+		}
+	}, stop, nil
 }
 
 // print writes the report: as JSON to out with --json; else the details to detail and the
