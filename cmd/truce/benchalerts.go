@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -47,6 +48,7 @@ type benchAlertsCmd struct {
 	Grace       time.Duration `default:"30s" help:"After --duration, how long to wait for answers and alerts."`
 	JSON        bool          `name:"json" help:"Print the report as JSON."`
 	CPUProfile  string        `name:"cpuprofile" placeholder:"FILE" help:"Write a CPU profile of this process to FILE (of the server too when it runs in-process)."`
+	MemProfile  string        `name:"memprofile" placeholder:"FILE" help:"Write a heap profile of this process to FILE at the end of the run, before an in-process server stops (what the server holds)."`
 }
 
 func (c *benchAlertsCmd) Help() string {
@@ -260,6 +262,11 @@ func (c *benchAlertsCmd) Run(s streams) error {
 	}
 	rep.Alerts, rep.Matched, rep.Missing = alerts, len(lat), len(intended)-len(lat)
 	rep.Intake, rep.Latency = summarizeLatencies(intakeLat), summarizeLatencies(lat)
+	if c.MemProfile != "" {
+		if err := writeHeapProfile(c.MemProfile); err != nil {
+			return err
+		}
+	}
 	if err := st.failure(); err != nil && rep.Matched == 0 {
 		return fmt.Errorf("reading the alert stream: %w", err)
 	}
@@ -467,4 +474,18 @@ func (s *alertStream) failure() error {
 		return nil
 	}
 	return s.err
+}
+
+// writeHeapProfile writes the live heap, after a collection, to file.
+func writeHeapProfile(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return f.Close()
 }
