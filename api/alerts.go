@@ -80,7 +80,11 @@ func (h *alertHandlers) getAlert(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(ev.JSON)
 		return
 	}
-	b, err := ev.Alert.XML()
+	a, err := ev.CAP()
+	var b []byte
+	if err == nil {
+		b, err = a.XML()
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

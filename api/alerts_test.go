@@ -467,7 +467,7 @@ func matrixAlert(t *testing.T, in *intake) (alertID, incidentPath string) {
 	}
 	for _, ev := range in.ob.Events(0, 100) {
 		if slices.Equal(ev.Parties, []string{"east"}) {
-			return ev.Alert.Identifier, fmt.Sprintf("/v1/incidents/%d", ev.Incident)
+			return ev.Identifier, fmt.Sprintf("/v1/incidents/%d", ev.Incident)
 		}
 	}
 	t.Fatal("no alert to east")

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,10 +26,23 @@ type Event struct {
 	Incident int64 // the incident of a finding's alert, or of the alert an escalation is about
 	Warning  int64 // the warning of a warning's alert, or of the alert an escalation is about
 	Version  int   // the finding's version
-	Alert    *alert.Alert
-	JSON     []byte   // Alert.JSON(), made once
-	Parties  []string // the addressed parties, sorted
-	Public   bool     // scope Public: everyone may see it
+	// The alert is kept only as its JSON rendering: a byte slice the garbage collector does
+	// not scan, and a third of the memory of the decoded tree. CAP decodes it when needed.
+	Identifier string
+	MsgType    alert.MsgType
+	JSON       []byte   // alert.Alert.JSON()
+	Parties    []string // the addressed parties, sorted
+	Public     bool     // scope Public: everyone may see it
+}
+
+// CAP returns the event's alert, decoded from its JSON rendering: the same tree the outbox
+// made, so its XML is the same too.
+func (ev *Event) CAP() (*alert.Alert, error) {
+	var a alert.Alert
+	if err := json.Unmarshal(ev.JSON, &a); err != nil {
+		return nil, fmt.Errorf("decoding alert %s: %w", ev.Identifier, err)
+	}
+	return &a, nil
 }
 
 // VisibleTo reports whether an identity may see the event.
@@ -213,7 +227,7 @@ func (o *Outbox) apply(start int64, entries []*ledger.Entry) error {
 	for _, ev := range evs {
 		ev.Seq = int64(len(o.events)) + 1
 		o.events = append(o.events, ev)
-		o.byID[ev.Alert.Identifier] = ev
+		o.byID[ev.Identifier] = ev
 	}
 	o.size = start + int64(len(entries))
 	close(o.changed)
@@ -403,7 +417,7 @@ func (o *Outbox) event(c engine.Change) (*Event, error) {
 		o.incAlerts[c.Incident] = append(o.incAlerts[c.Incident], al.Identifier)
 	}
 	return &Event{Index: c.Index, Kind: c.Kind, Incident: c.Incident, Warning: c.Warning, Version: f.Version,
-		Alert: al, JSON: js, Parties: f.Parties, Public: f.Public}, nil
+		Identifier: al.Identifier, MsgType: al.MsgType, JSON: js, Parties: f.Parties, Public: f.Public}, nil
 }
 
 // chain is what an alert cites of a finding's earlier alerts: the first, under which

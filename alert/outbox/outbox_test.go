@@ -102,6 +102,19 @@ func (w *world) script() [][]byte {
 	}
 }
 
+// capOf decodes an event's alert, and checks that the decoded tree encodes to the same JSON.
+func capOf(t *testing.T, ev *outbox.Event) *alert.Alert {
+	t.Helper()
+	a, err := ev.CAP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js, err := a.JSON(); err != nil || !bytes.Equal(js, ev.JSON) {
+		t.Fatalf("alert %s: decoded and encoded again gives %s (%v), want %s", ev.Identifier, js, err, ev.JSON)
+	}
+	return a
+}
+
 func newOutbox(t *testing.T, a *agreement.Agreement) *outbox.Outbox {
 	t.Helper()
 	ob, err := outbox.New(a, outbox.Options{})
@@ -129,24 +142,24 @@ func TestUpdatesCiteTheFirstAndTheLatest(t *testing.T) {
 		t.Fatalf("%d events, want an alert and at least three updates of one incident", len(evs))
 	}
 	for i, ev := range evs {
-		refs, err := alert.ParseReferences(ev.Alert.References)
+		refs, err := alert.ParseReferences(capOf(t, ev).References)
 		if err != nil || ev.Incident != 1 {
-			t.Fatalf("event %d: incident %d, references %q: %v", i, ev.Incident, ev.Alert.References, err)
+			t.Fatalf("event %d: incident %d, references %q: %v", i, ev.Incident, capOf(t, ev).References, err)
 		}
 		var want []string
 		switch {
 		case i == 0:
 		case i == 1:
-			want = []string{evs[0].Alert.Identifier}
+			want = []string{evs[0].Identifier}
 		default:
-			want = []string{evs[0].Alert.Identifier, evs[i-1].Alert.Identifier}
+			want = []string{evs[0].Identifier, evs[i-1].Identifier}
 		}
 		var got []string
 		for _, r := range refs {
 			got = append(got, r.Identifier)
 		}
 		if !slices.Equal(got, want) {
-			t.Errorf("event %d (%s) cites %v, want %v", i, ev.Alert.MsgType, got, want)
+			t.Errorf("event %d (%s) cites %v, want %v", i, ev.MsgType, got, want)
 		}
 	}
 }
@@ -174,32 +187,32 @@ func TestAlertsFromTheLog(t *testing.T) {
 		{1, engine.ChangeUpdated, alert.MsgUpdate, "east"},
 	} {
 		ev := evs[i]
-		if ev.Seq != int64(i+1) || ev.Incident != wt.incident || ev.Kind != wt.kind || ev.Alert.MsgType != wt.msgType ||
+		if ev.Seq != int64(i+1) || ev.Incident != wt.incident || ev.Kind != wt.kind || ev.MsgType != wt.msgType ||
 			len(ev.Parties) != 1 || ev.Parties[0] != wt.party || ev.Index != int64(i) {
 			t.Errorf("event %d: seq %d incident %d kind %s msgType %s parties %v index %d, want %+v",
-				i, ev.Seq, ev.Incident, ev.Kind, ev.Alert.MsgType, ev.Parties, ev.Index, wt)
+				i, ev.Seq, ev.Incident, ev.Kind, ev.MsgType, ev.Parties, ev.Index, wt)
 		}
-		if ev.Alert.Scope != alert.ScopeRestricted || ev.Alert.Sender != "truce@"+w.a.ID {
-			t.Errorf("event %d: scope %s sender %s", i, ev.Alert.Scope, ev.Alert.Sender)
+		if capOf(t, ev).Scope != alert.ScopeRestricted || capOf(t, ev).Sender != "truce@"+w.a.ID {
+			t.Errorf("event %d: scope %s sender %s", i, capOf(t, ev).Scope, capOf(t, ev).Sender)
 		}
-		if err := ev.Alert.Validate(); err != nil {
+		if err := capOf(t, ev).Validate(); err != nil {
 			t.Errorf("event %d: %v", i, err)
 		}
 	}
 	// The update refers to the first alert of its incident, and the engine names the alerts
 	// as acknowledgements must quote them.
-	if refs, err := alert.ParseReferences(evs[2].Alert.References); err != nil || len(refs) != 1 || refs[0].Identifier != evs[0].Alert.Identifier {
-		t.Errorf("update references %v, want the identifier %s", refs, evs[0].Alert.Identifier)
+	if refs, err := alert.ParseReferences(capOf(t, evs[2]).References); err != nil || len(refs) != 1 || refs[0].Identifier != evs[0].Identifier {
+		t.Errorf("update references %v, want the identifier %s", refs, evs[0].Identifier)
 	}
 	eng, _ := engine.New(w.a)
-	if got, want := evs[0].Alert.Identifier, eng.AlertID(eng.IncidentFinding(1), 1); got != want {
+	if got, want := evs[0].Identifier, eng.AlertID(eng.IncidentFinding(1), 1); got != want {
 		t.Errorf("identifier %s, the engine expects %s", got, want)
 	}
-	if ev, ok := ob.Alert(evs[1].Alert.Identifier); !ok || ev.Seq != 2 {
-		t.Errorf("Alert(%s) = %v, %v", evs[1].Alert.Identifier, ev, ok)
+	if ev, ok := ob.Alert(evs[1].Identifier); !ok || ev.Seq != 2 {
+		t.Errorf("Alert(%s) = %v, %v", evs[1].Identifier, ev, ok)
 	}
 	inc, ok := ob.Incident(1)
-	if !ok || len(inc.Alerts) != 2 || inc.Alerts[1] != evs[2].Alert.Identifier || len(inc.Evidence) < 2 || len(inc.Explanation) == 0 {
+	if !ok || len(inc.Alerts) != 2 || inc.Alerts[1] != evs[2].Identifier || len(inc.Evidence) < 2 || len(inc.Explanation) == 0 {
 		t.Errorf("incident 1: %+v", inc)
 	}
 	if got := ob.Events(1, 1); len(got) != 1 || got[0].Seq != 2 {
@@ -315,14 +328,14 @@ func TestWarningAndEscalationAlerts(t *testing.T) {
 		case engine.ChangeEscalated:
 			escalation = ev
 		}
-		if err := ev.Alert.Validate(); err != nil {
+		if err := capOf(t, ev).Validate(); err != nil {
 			t.Errorf("alert %d (%s): %v", ev.Seq, ev.Kind, err)
 		}
 	}
 	if warning == nil {
 		t.Error("no warning alert")
-	} else if want := eng.AlertID(eng.WarningFinding(warning.Warning), 1); warning.Alert.Identifier != want || fmt.Sprint(warning.Parties) != "[east]" {
-		t.Errorf("warning alert %s to %v, want %s to [east]", warning.Alert.Identifier, warning.Parties, want)
+	} else if want := eng.AlertID(eng.WarningFinding(warning.Warning), 1); warning.Identifier != want || fmt.Sprint(warning.Parties) != "[east]" {
+		t.Errorf("warning alert %s to %v, want %s to [east]", warning.Identifier, warning.Parties, want)
 	}
 	if escalation == nil {
 		t.Fatal("no escalation alert")
@@ -330,7 +343,7 @@ func TestWarningAndEscalationAlerts(t *testing.T) {
 	// Every alert is valid against the OASIS schema (xmllint, when installed).
 	var files []string
 	for _, ev := range ob.Events(0, 1000) {
-		b, err := ev.Alert.XML()
+		b, err := capOf(t, ev).XML()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,8 +357,8 @@ func TestWarningAndEscalationAlerts(t *testing.T) {
 		t.Errorf("schema: %v", err)
 	}
 	// An escalation goes to the mediators, as an Update of the finding whose alert was missed.
-	if fmt.Sprint(escalation.Parties) != "[guarantor-a guarantor-b]" || escalation.Alert.MsgType != alert.MsgUpdate || escalation.Version != 2 {
-		t.Errorf("escalation addressed to %v, %s version %d", escalation.Parties, escalation.Alert.MsgType, escalation.Version)
+	if fmt.Sprint(escalation.Parties) != "[guarantor-a guarantor-b]" || escalation.MsgType != alert.MsgUpdate || escalation.Version != 2 {
+		t.Errorf("escalation addressed to %v, %s version %d", escalation.Parties, escalation.MsgType, escalation.Version)
 	}
 	for id, want := range map[string]bool{"east-liaison": false, "west-liaison": false, "guarantor-a-rep": true, "monitor-1": true} {
 		if got := escalation.VisibleTo(w.identity(id)); got != want {
