@@ -66,7 +66,7 @@ func newWarning(t *testing.T) *warning {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: mission, Logger: slog.New(slog.DiscardHandler)})
+	hooks := outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: mission, AllowPrivate: true, Logger: slog.New(slog.DiscardHandler)})
 	w := &warning{t: t, a: a, log: lg, ob: ob, keys: map[string]ed25519.PrivateKey{}, poke: make(chan struct{}, 1), closing: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
@@ -431,7 +431,7 @@ func startOutbox(t *testing.T, a *agreement.Agreement, lg *ledger.Log, st *sqlit
 		t.Fatal(err)
 	}
 	_, key, _ := ed25519.GenerateKey(nil)
-	hooks = outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: key, Logger: slog.New(slog.DiscardHandler)})
+	hooks = outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: key, AllowPrivate: true, Logger: slog.New(slog.DiscardHandler)})
 	ch := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)

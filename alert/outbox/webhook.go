@@ -13,11 +13,14 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/truce-mission/truce/agreement"
@@ -71,8 +74,13 @@ type WebhookOptions struct {
 	// MinBackoff/2.
 	MinBackoff, MaxBackoff time.Duration
 	Timeout                time.Duration
-	Logger                 *slog.Logger
-	Now                    func() time.Time
+	// AllowPrivate lets the default client deliver to loopback, private (RFC 1918, RFC 4193)
+	// and link-local addresses. Off, a subscriber cannot make the mission's server probe its
+	// own network or a cloud metadata service; on, for receivers on the mission's own LAN
+	// and for tests.
+	AllowPrivate bool
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Webhooks delivers the outbox's alerts to subscribed URLs: per subscription, in sequence
@@ -105,7 +113,7 @@ func NewWebhooks(ob *Outbox, st store.Subscriptions, opts WebhookOptions) *Webho
 		opts.Timeout = DefaultTimeout
 	}
 	if opts.Do == nil {
-		c := &http.Client{Timeout: opts.Timeout}
+		c := &http.Client{Timeout: opts.Timeout, Transport: webhookTransport(opts.AllowPrivate)}
 		opts.Do = c.Do
 	}
 	if opts.Logger == nil {
@@ -157,6 +165,46 @@ func (w *Webhooks) startLocked(s store.Subscription) {
 		w.deliver(ctx, s)
 	}()
 }
+
+// ErrPrivateAddress is a webhook delivery refused because the receiver's address is on the
+// server's own side: see [WebhookOptions.AllowPrivate].
+var ErrPrivateAddress = errors.New("webhook address is loopback, private or link-local")
+
+// webhookTransport dials only public addresses unless allowPrivate. The check runs on the
+// address actually dialled, after name resolution and on every redirect, so neither a DNS
+// name that resolves to 127.0.0.1 nor a redirect to one gets through.
+func webhookTransport(allowPrivate bool) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // a proxy would dial for us, past the check
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil {
+				return fmt.Errorf("webhook dial %s: %w", address, err)
+			}
+			if !publicAddr(ip) {
+				return fmt.Errorf("%w: %s", ErrPrivateAddress, address)
+			}
+			return nil
+		}
+	}
+	tr.DialContext = d.DialContext
+	return tr
+}
+
+// publicAddr reports whether ip is a routable unicast address outside the private ranges.
+func publicAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !sharedAddressSpace.Contains(ip)
+}
+
+// sharedAddressSpace is RFC 6598's carrier-grade NAT range, private in practice.
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // CheckURL checks a webhook URL: absolute http or https, with a host, no user info.
 func CheckURL(s string) error {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -117,7 +119,7 @@ func start(t *testing.T, w *world, dir string, key ed25519.PrivateKey, leaves []
 	if err := ob.Apply(0, leaves); err != nil {
 		t.Fatal(err)
 	}
-	hooks := outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: key, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	hooks := outbox.NewWebhooks(ob, st, outbox.WebhookOptions{Key: key, AllowPrivate: true, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{st: st, ob: ob, hooks: hooks, cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -247,6 +249,36 @@ func TestBackoff(t *testing.T) {
 			if d < time.Second/2 || d > ceil {
 				t.Fatalf("attempt %d: %s outside [0.5s, %s]", attempt, d, ceil)
 			}
+		}
+	}
+}
+
+// By default a webhook receiver on the server's own side (loopback here) is refused at dial
+// time; AllowPrivate lets it through.
+func TestWebhookPrivateAddresses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	for _, allow := range []bool{false, true} {
+		resp, err := outbox.WebhookClient(allow).Get(srv.URL)
+		if allow {
+			if err != nil {
+				t.Fatalf("AllowPrivate: %v", err)
+			}
+			resp.Body.Close()
+			continue
+		}
+		if !errors.Is(err, outbox.ErrPrivateAddress) {
+			t.Fatalf("delivery to %s: %v, want ErrPrivateAddress", srv.URL, err)
+		}
+	}
+	for addr, public := range map[string]bool{
+		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
+		"169.254.169.254": false, "fe80::1": false, "fd00::1": false, "100.64.0.1": false, "0.0.0.0": false,
+		"::ffff:127.0.0.1": false, "224.0.0.1": false,
+		"8.8.8.8": true, "2001:4860:4860::8888": true, "::ffff:8.8.8.8": true,
+	} {
+		if got := outbox.PublicAddr(netip.MustParseAddr(addr)); got != public {
+			t.Errorf("publicAddr(%s) = %v, want %v", addr, got, public)
 		}
 	}
 }

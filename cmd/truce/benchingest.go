@@ -455,7 +455,7 @@ func startLocalServer(a *agreement.Agreement, logw io.Writer) (*localServer, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	n, err := startNode(ctx, a, st, "truce/"+a.ID, priv, logger)
+	n, err := startNode(ctx, a, st, "truce/"+a.ID, priv, logger, nodeOptions{})
 	if err != nil {
 		cancel()
 		return fail(err)

@@ -30,6 +30,8 @@ type serveCmd struct {
 	Addr      string `help:"Listen address." default:"127.0.0.1:8080"`
 	LogKey    string `name:"log-key" help:"The mission's private key file that signs checkpoints. Default: DATA/log.key, made on first start (embedded store only)."`
 	Origin    string `help:"The log's origin line in checkpoints. Default: truce/<agreement id>."`
+	// Off by default: see outbox.WebhookOptions.AllowPrivate.
+	WebhookAllowPrivate bool `name:"webhook-allow-private" help:"Deliver webhooks to loopback, private and link-local addresses too (receivers on the mission's own network). Default: public addresses only."`
 }
 
 func (c *serveCmd) Help() string {
@@ -84,7 +86,7 @@ func (c *serveCmd) Run(s streams) error {
 	if origin == "" {
 		origin = "truce/" + a.ID
 	}
-	n, err := startNode(ctx, a, st, origin, priv, logger)
+	n, err := startNode(ctx, a, st, origin, priv, logger, nodeOptions{allowPrivateWebhooks: c.WebhookAllowPrivate})
 	if err != nil {
 		return err
 	}

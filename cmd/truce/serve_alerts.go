@@ -29,7 +29,7 @@ type alerting struct {
 // whenever the observation index has consumed new entries, and polls every 250 ms
 // otherwise, for what was not offered. When st keeps subscriptions, webhook deliveries start
 // too, their bodies signed with the mission key priv.
-func startAlerts(ctx context.Context, wg *sync.WaitGroup, a *agreement.Agreement, st store.Store, lg *ledger.Log, index *obsindex.Index, priv ed25519.PrivateKey, logger *slog.Logger) (*alerting, error) {
+func startAlerts(ctx context.Context, wg *sync.WaitGroup, a *agreement.Agreement, st store.Store, lg *ledger.Log, index *obsindex.Index, priv ed25519.PrivateKey, logger *slog.Logger, opts nodeOptions) (*alerting, error) {
 	ob, err := outbox.New(a, outbox.Options{Logger: logger})
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func startAlerts(ctx context.Context, wg *sync.WaitGroup, a *agreement.Agreement
 	})
 	al := &alerting{outbox: ob}
 	if subs, ok := st.(store.Subscriptions); ok {
-		al.webhooks = outbox.NewWebhooks(ob, subs, outbox.WebhookOptions{Key: priv, Logger: logger})
+		al.webhooks = outbox.NewWebhooks(ob, subs, outbox.WebhookOptions{Key: priv, AllowPrivate: opts.allowPrivateWebhooks, Logger: logger})
 		wg.Go(func() {
 			if err := al.webhooks.Run(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("webhook delivery stopped", slog.Any("error", err))

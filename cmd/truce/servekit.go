@@ -37,7 +37,12 @@ type node struct {
 // startNode opens the log in st (signing checkpoints as origin with priv), starts the
 // observation index and the alert outbox following it until ctx ends or the node is
 // closed, and builds the handler. The caller closes the node (close), then st.
-func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, origin string, priv ed25519.PrivateKey, logger *slog.Logger) (*node, error) {
+// nodeOptions are the node's settings beyond its agreement, store and key.
+type nodeOptions struct {
+	allowPrivateWebhooks bool // see outbox.WebhookOptions.AllowPrivate
+}
+
+func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, origin string, priv ed25519.PrivateKey, logger *slog.Logger, opts nodeOptions) (*node, error) {
 	signer, err := ledger.NewNoteSigner(origin, priv)
 	if err != nil {
 		return nil, err
@@ -72,7 +77,7 @@ func startNode(ctx context.Context, a *agreement.Agreement, st store.Store, orig
 	wg.Go(func() {
 		followErr <- obsindex.Follow(ctx, lg, index, poke, 250*time.Millisecond, logger)
 	})
-	al, err := startAlerts(ctx, wg, a, st, lg, index, priv, logger) // serve_alerts.go
+	al, err := startAlerts(ctx, wg, a, st, lg, index, priv, logger, opts) // serve_alerts.go
 	if err != nil {
 		return fail(err)
 	}

@@ -72,7 +72,7 @@ func TestNodeStopsQuietly(t *testing.T) {
 	)
 	logger := slog.New(errorRecorder{stopping: &stopping, mu: &mu, errs: &errs})
 	_, priv, _ := ed25519.GenerateKey(nil)
-	n, err := startNode(t.Context(), a, st, "truce/test", priv, logger)
+	n, err := startNode(t.Context(), a, st, "truce/test", priv, logger, nodeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
