@@ -13,7 +13,8 @@
 //     Update and Cancel carry references ("sender,identifier,sent" triples) to the earlier
 //     alerts the caller passes;
 //   - scope: Restricted to the addressed parties (with a restriction text), or Public;
-//   - incidents: the finding id; code: [ProfileCode];
+//   - incidents: the finding id (for an escalation, the finding it is about: [Finding.About]);
+//     code: [ProfileCode];
 //   - one info in English, category Security, responseType Assess (AllClear for a Cancel),
 //     the finding's urgency, severity, certainty, expiry, headline, description (followed by
 //     the evidence's ledger indexes), instruction and the parameters [ParamFinding],

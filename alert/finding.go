@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -18,6 +19,9 @@ import (
 type Finding struct {
 	// ID is the stable finding id, e.g. "inc-42"; it must not contain double quotes.
 	ID string
+	// About is the finding this one is about, when it is not itself (an escalation is about
+	// the finding whose alert went unacknowledged): the alert's incidents listing names it.
+	About string
 	// Version is 1 for a new finding and grows by one per change.
 	Version int
 	// Cancelled marks a withdrawn finding (merged away, disproved).
@@ -281,7 +285,7 @@ func FromFinding(f Finding, prev []Reference) (*Alert, error) {
 		Addresses:  joinGroup(parties),
 		Code:       []string{ProfileCode},
 		References: strings.Join(refText, " "),
-		Incidents:  joinGroup([]string{f.ID}),
+		Incidents:  joinGroup([]string{cmp.Or(f.About, f.ID)}),
 		Info:       []Info{info},
 	}
 	if scope == ScopeRestricted {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/truce-mission/truce/agreement"
-	"github.com/truce-mission/truce/alert"
+	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/engine"
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/keys"
@@ -118,7 +118,7 @@ func Run(ctx context.Context, s *Script, opts Options) (*Result, error) {
 		if err := os.MkdirAll(opts.CapOut, 0o755); err != nil {
 			return nil, err
 		}
-		caps = &capWriter{dir: opts.CapOut, name: name, a: a, eng: eng, prev: map[int64][]alert.Reference{}, other: map[string][]alert.Reference{}}
+		caps = &capWriter{dir: opts.CapOut, alerter: outbox.NewAlerter(a, eng)}
 		defer func() { res.Alerts = caps.files }()
 	}
 	var last time.Time
@@ -180,7 +180,7 @@ func Run(ctx context.Context, s *Script, opts Options) (*Result, error) {
 				opts.OnChange(c, inc, a)
 			}
 			if caps != nil {
-				if err := caps.write(c, inc, eng.Now()); err != nil {
+				if err := caps.write(c); err != nil {
 					return res, errAt(step.Line, "%v", err)
 				}
 			}

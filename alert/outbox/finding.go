@@ -101,13 +101,14 @@ func Mediators(a *agreement.Agreement) []string {
 func EscalationID(findingID, party string) string { return findingID + ".escalation-" + party }
 
 // EscalationFinding maps an escalation (party let an acknowledgement deadline pass on what,
-// described in words) to an alert for the mediators, with finding id id and version version:
+// described in words, whose finding id is about) to an alert for the mediators, with finding id
+// id and version version:
 // for a missed alert, the escalation is an Update of the finding (its versions start at 2,
 // version 1 standing for the missed alert) and the caller passes the finding's alerts as
 // references; for a hotline message it starts at 1.
-func EscalationFinding(sender, id string, version int, party, what string, mediators []string, index int64, sent time.Time) alert.Finding {
+func EscalationFinding(sender, id, about string, version int, party, what string, mediators []string, index int64, sent time.Time) alert.Finding {
 	return alert.Finding{
-		ID: id, Version: version, Sent: sent, Sender: sender, Parties: mediators,
+		ID: id, About: about, Version: version, Sent: sent, Sender: sender, Parties: mediators,
 		Event: "Acknowledgement missed", Urgency: "Expected", Severity: "Moderate", Certainty: "Observed",
 		Headline: fmt.Sprintf("Acknowledgement missed: %s did not acknowledge %s", party, what),
 		Description: fmt.Sprintf("The %s was not acknowledged by %s by its deadline; recorded against %s at %s (entry #%d).",

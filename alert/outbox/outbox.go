@@ -81,10 +81,9 @@ type Outbox struct {
 
 	engMu     sync.RWMutex // the engine is not safe for concurrent use
 	eng       *engine.Engine
-	prev      map[string][]alert.Reference // earlier alerts per finding id
-	mediators []string                     // the parties escalations are addressed to
-	incAlerts map[int64][]string           // alert identifiers per incident
-	nInc      int64                        // incidents the engine holds
+	alerter   *Alerter
+	incAlerts map[int64][]string // alert identifiers per incident
+	nInc      int64              // incidents the engine holds
 
 	mu      sync.RWMutex
 	events  []*Event
@@ -108,7 +107,7 @@ func New(a *agreement.Agreement, opts Options) (*Outbox, error) {
 	}
 	return &Outbox{
 		a: a, logger: opts.Logger, eng: eng,
-		prev: map[string][]alert.Reference{}, incAlerts: map[int64][]string{}, mediators: Mediators(a),
+		alerter: NewAlerter(a, eng), incAlerts: map[int64][]string{},
 		byID: map[string]*Event{}, changed: make(chan struct{}), offerCh: make(chan struct{}, 1),
 	}, nil
 }
@@ -210,7 +209,7 @@ func (o *Outbox) apply(start int64, entries []*ledger.Entry) error {
 		}
 		for _, c := range changes {
 			ev, err := o.event(c)
-			if errors.Is(err, errNoAlert) {
+			if errors.Is(err, ErrNoAlert) {
 				continue
 			}
 			if err != nil {
@@ -357,54 +356,9 @@ func parseLeaves(start int64, leaves [][]byte) ([]*ledger.Entry, error) {
 	return entries, nil
 }
 
-// errNoAlert: a change of a kind that makes no alert.
-var errNoAlert = errors.New("no alert for this kind of change")
-
-// event makes the alert of one change; engMu is held.
+// event makes the event of one change; engMu is held.
 func (o *Outbox) event(c engine.Change) (*Event, error) {
-	var (
-		f    alert.Finding
-		inc  engine.Incident
-		refs []alert.Reference
-	)
-	switch c.Kind {
-	case engine.ChangeCreated, engine.ChangeUpdated, engine.ChangeCancelled:
-		var ok bool
-		if inc, ok = o.eng.Incident(c.Incident); !ok {
-			return nil, fmt.Errorf("no incident %d", c.Incident)
-		}
-		f = Finding(o.eng.Sender(), o.eng.IncidentFinding(inc.ID), o.eng.Addressees(inc), c, inc, o.eng.Now())
-	case engine.ChangeWarning:
-		w, ok := o.eng.Warning(c.Warning)
-		if !ok {
-			return nil, fmt.Errorf("no warning %d", c.Warning)
-		}
-		f = WarningFinding(o.eng.Sender(), o.eng.WarningFinding(w.ID), w, o.eng.Now())
-	case engine.ChangeEscalated:
-		var fid, what string
-		switch {
-		case c.Incident != 0:
-			fid, what = o.eng.IncidentFinding(c.Incident), fmt.Sprintf("alert %s on incident %d (version %d)", c.Alert, c.Incident, c.Version)
-		case c.Warning != 0:
-			fid, what = o.eng.WarningFinding(c.Warning), fmt.Sprintf("alert %s on unusual-activity warning %d", c.Alert, c.Warning)
-		default:
-			fid, what = "message-"+c.Message, fmt.Sprintf("hotline message %q", c.Message)
-		}
-		id := EscalationID(fid, c.Party)
-		version := len(o.prev[id]) + 1
-		if len(o.prev[fid]) > 0 {
-			version++
-		}
-		f = EscalationFinding(o.eng.Sender(), id, version, c.Party, what, o.mediators, c.Index, o.eng.Now())
-		refs = append(slices.Clone(chain(o.prev[fid])), chain(o.prev[id])...)
-	default:
-		return nil, errNoAlert
-	}
-	// Updates and cancels refer to the finding's earlier alerts.
-	if c.Kind != engine.ChangeEscalated {
-		refs = chain(o.prev[f.ID])
-	}
-	al, err := alert.FromFinding(f, refs)
+	al, f, err := o.alerter.Alert(c)
 	if err != nil {
 		return nil, err
 	}
@@ -412,23 +366,11 @@ func (o *Outbox) event(c engine.Change) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.prev[f.ID] = append(o.prev[f.ID], al.Ref())
 	if c.Kind != engine.ChangeEscalated && c.Incident > 0 {
 		o.incAlerts[c.Incident] = append(o.incAlerts[c.Incident], al.Identifier)
 	}
 	return &Event{Index: c.Index, Kind: c.Kind, Incident: c.Incident, Warning: c.Warning, Version: f.Version,
 		Identifier: al.Identifier, MsgType: al.MsgType, JSON: js, Parties: f.Parties, Public: f.Public}, nil
-}
-
-// chain is what an alert cites of a finding's earlier alerts: the first, under which
-// recipients file the finding, and the latest, which the new one supersedes (it cited its own
-// predecessor, and so on back). Citing every earlier version would make the alerts of an
-// incident that gathers hundreds of reports grow with each one, quadratically in all.
-func chain(prev []alert.Reference) []alert.Reference {
-	if len(prev) <= 2 {
-		return prev
-	}
-	return []alert.Reference{prev[0], prev[len(prev)-1]}
 }
 
 // Incident is an incident as the API serves it: the engine's view, whom its alerts address,

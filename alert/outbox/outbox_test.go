@@ -360,6 +360,10 @@ func TestWarningAndEscalationAlerts(t *testing.T) {
 	if fmt.Sprint(escalation.Parties) != "[guarantor-a guarantor-b]" || escalation.MsgType != alert.MsgUpdate || escalation.Version != 2 {
 		t.Errorf("escalation addressed to %v, %s version %d", escalation.Parties, escalation.MsgType, escalation.Version)
 	}
+	// Its incidents listing names the finding it is about, not the escalation.
+	if got, want := capOf(t, escalation).Incidents, eng.IncidentFinding(escalation.Incident); got != want {
+		t.Errorf("escalation incidents %q, want %q", got, want)
+	}
 	for id, want := range map[string]bool{"east-liaison": false, "west-liaison": false, "guarantor-a-rep": true, "monitor-1": true} {
 		if got := escalation.VisibleTo(w.identity(id)); got != want {
 			t.Errorf("escalation visible to %s: %v, want %v", id, got, want)
