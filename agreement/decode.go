@@ -16,7 +16,8 @@ import (
 var (
 	topKeys         = []string{"truce", "id", "title", "d_day", "edges", "phases", "parties", "identities", "categories", "zones", "rules", "obligations", "sanctions"}
 	phaseKeys       = []string{"id", "day", "name"}
-	partyKeys       = []string{"id", "name", "kind"}
+	partyKeys       = []string{"id", "name", "kind", "transponders"}
+	transponderKeys = []string{"mmsi", "icao"}
 	identityKeys    = []string{"id", "name", "role", "party", "key"}
 	categoryKeys    = []string{"id", "name", "parent", "class", "calibre_mm"}
 	bandKeys        = []string{"min", "max"}
@@ -75,6 +76,9 @@ func (d *decoder) agreement(root ast.Node) *Agreement {
 				ID: e.str("id"), Name: e.str("name"),
 				Kind: PartyKind(e.enum("kind", partyKindNames, "party kind")),
 				Pos:  e.pos, fields: e.fields, bad: e.bad,
+			}
+			if t := e.obj("transponders", transponderKeys); t != nil {
+				p.Transponders = Transponders{MMSI: t.strs("mmsi"), ICAO: t.strs("icao")}
 			}
 			a.Parties = append(a.Parties, p)
 		}

@@ -165,6 +165,26 @@ func TestLoadGeometryFile(t *testing.T) {
 	}
 }
 
+func TestTransponders(t *testing.T) {
+	a := mustLoad(t, "testdata/transponders.good.yaml")
+	for mmsi, want := range map[uint32]string{273000001: "east", 273000002: "east", 272000009: "west", 273000003: ""} {
+		if got, ok := a.ShipParty(mmsi); got != want || ok != (want != "") {
+			t.Errorf("ShipParty(%d) = %q, %v; want %q", mmsi, got, ok, want)
+		}
+	}
+	for addr, want := range map[uint32]string{0x15C000: "east", 0x15CFFF: "east", 0x15D000: "", 0x43C6F1: "east", 0x43C6F2: "",
+		0x508000: "west", 0x50ABCD: "west", 0x510000: "", 0: ""} {
+		if got, ok := a.AircraftParty(addr); got != want || ok != (want != "") {
+			t.Errorf("AircraftParty(%06X) = %q, %v; want %q", addr, got, ok, want)
+		}
+	}
+	mmsi, icao := a.MilitaryTransponders()
+	if !reflect.DeepEqual(mmsi, []uint32{272000009, 273000001, 273000002}) ||
+		!reflect.DeepEqual(icao, []ICAORange{{0x15C000, 0x15CFFF}, {0x43C6F1, 0x43C6F1}, {0x508000, 0x50FFFF}}) {
+		t.Errorf("MilitaryTransponders() = %v, %v", mmsi, icao)
+	}
+}
+
 func TestRuleInForce(t *testing.T) {
 	a := mustLoad(t, "testdata/full.good.yaml")
 	r, _ := a.Rule("dmz-heavy")
@@ -241,6 +261,15 @@ func TestBad(t *testing.T) {
 		{"corridor.bad.yaml", []string{
 			`corridor.bad.yaml:6:68: zone "thin": corridor: half_width_m must be positive, got 0`,
 			`corridor.bad.yaml:7:72: zone "inverted": corridor: half_width_m must be positive, got -100`,
+		}},
+		{"transponders.bad.yaml", []string{
+			`transponders.bad.yaml:8:27: party "east": transponders: mmsi: "27300000X" is not a 9-digit MMSI`,
+			`transponders.bad.yaml:8:40: party "east": transponders: mmsi: "12345" is not a 9-digit MMSI`,
+			`transponders.bad.yaml:9:31: party "east": transponders: icao: "43C6G1" is not an ICAO address (6 hex digits) nor a range LO-HI of them`,
+			`transponders.bad.yaml:9:41: party "east": transponders: icao: range "50FFFF-508000" runs backwards`,
+			`transponders.bad.yaml:12:27: party "west": transponders: MMSI 273000001 is already listed for party "east" at 8:14`,
+			`transponders.bad.yaml:12:48: party "west": transponders: ICAO 15CF00-15D0FF overlaps 15C000-15CFFF of party "east" at 9:14`,
+			`transponders.bad.yaml:12:66: party "west": transponders: unknown key "imo"; hint: did you mean "icao"?`,
 		}},
 		{"council.bad.yaml", []string{
 			`council.bad.yaml:10:21: council: member "watcher" is a monitor, not a council-member`,

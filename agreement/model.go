@@ -72,13 +72,14 @@ type Agreement struct {
 
 // index holds the lookups built by Validate.
 type index struct {
-	phases     map[string]*Phase
-	parties    map[string]*Party
-	identities map[string]*Identity
-	categories map[string]*Category
-	zones      map[string]*Zone
-	rules      map[string]*Rule
-	ancestors  map[string][]string // category id -> itself and its ancestors
+	phases       map[string]*Phase
+	parties      map[string]*Party
+	identities   map[string]*Identity
+	categories   map[string]*Category
+	zones        map[string]*Zone
+	rules        map[string]*Rule
+	ancestors    map[string][]string // category id -> itself and its ancestors
+	transponders transponderIndex
 }
 
 // Phase is a named offset from D-day.
@@ -95,10 +96,11 @@ type Phase struct {
 
 // Party is an actor of the agreement.
 type Party struct {
-	ID   string
-	Name string
-	Kind PartyKind
-	Pos  Pos
+	ID           string
+	Name         string
+	Kind         PartyKind
+	Transponders Transponders // its military ships and aircraft
+	Pos          Pos
 
 	fields fieldPos
 	bad    fieldSet

@@ -65,6 +65,7 @@ func (a *Agreement) validate() ErrorList {
 		p.Start = a.DDay.AddDate(0, 0, p.Day)
 	}
 	v.parties()
+	v.transponders()
 	v.identities()
 	v.categories()
 	for _, z := range a.Zones {

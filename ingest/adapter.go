@@ -3,6 +3,8 @@ package ingest
 import (
 	"io"
 	"time"
+
+	"github.com/truce-mission/truce/agreement"
 )
 
 // Options are what adapters need to know beyond the bytes.
@@ -19,10 +21,20 @@ type Options struct {
 	MilitaryICAO []ICAORange
 	// MilitaryICAOList lists individual aircraft addresses known to be military.
 	MilitaryICAOList map[uint32]bool
+	// Owners, when set, names the party a military transponder belongs to (the agreement,
+	// whose lists also fill the fields above): [feeds.Parse] gives an observation from one of
+	// them that names no party that party as its claimed party.
+	Owners Owners
+}
+
+// Owners tells whose military a transponder is; *agreement.Agreement is one.
+type Owners interface {
+	ShipParty(mmsi uint32) (party string, ok bool)
+	AircraftParty(addr uint32) (party string, ok bool)
 }
 
 // ICAORange is an inclusive range of 24-bit ICAO aircraft addresses.
-type ICAORange struct{ Lo, Hi uint32 }
+type ICAORange = agreement.ICAORange
 
 // Sink receives what an adapter reads, in input order. Reject is called for each refused
 // record; the adapter goes on with the next one.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/api"
 	"github.com/truce-mission/truce/client"
 	"github.com/truce-mission/truce/ingest"
@@ -43,8 +43,9 @@ type ingestCmd struct {
 	Linger       time.Duration `default:"200ms" help:"Send a partial batch once its first record has waited this long."`
 	InFlight     int           `name:"in-flight" default:"4" help:"Requests in flight at once."`
 	RetryFor     time.Duration `name:"retry-for" default:"5m" help:"Retry a batch (429, 5xx, network errors) for this long before giving up."`
-	MilitaryMMSI []string      `name:"military-mmsi" placeholder:"LIST" help:"MMSIs of naval or military ships, comma-separated; repeatable."`
-	MilitaryICAO []string      `name:"military-icao" placeholder:"LIST" help:"ICAO addresses (6 hex digits) or ranges LO-HI of military aircraft, comma-separated; repeatable."`
+	Agreement    string        `help:"The server's agreement file: its parties' military transponders (transponders: mmsi, icao) mark ships and aircraft as military and name their party."`
+	MilitaryMMSI []string      `name:"military-mmsi" placeholder:"LIST" help:"MMSIs of naval or military ships, comma-separated; repeatable. Adds to --agreement's."`
+	MilitaryICAO []string      `name:"military-icao" placeholder:"LIST" help:"ICAO addresses (6 hex digits) or ranges LO-HI of military aircraft, comma-separated; repeatable. Adds to --agreement's."`
 	Progress     string        `help:"Progress bar on stderr: auto (when stderr is a terminal and the feed a file over 1 MB), always, never." enum:"auto,always,never" default:"auto"`
 	JSON         bool          `name:"json" help:"Print the summary as JSON."`
 	Feed         string        `arg:"" help:"The feed: a file, - for standard input, or tcp://HOST:PORT for a live feed."`
@@ -73,7 +74,7 @@ Examples:
   truce ingest --server http://127.0.0.1:8080 --key examples/keys/ais-rx-1.key --format ais \
       ais-2026-12-05.nmea
   truce ingest --server http://127.0.0.1:8080 --key examples/keys/ais-rx-1.key --format ais \
-      --military-mmsi 273000001,273000002 tcp://192.168.1.20:10110
+      --agreement examples/line-of-contact.yaml tcp://192.168.1.20:10110
   cat positions.csv | truce ingest --server http://127.0.0.1:8080 --key examples/keys/monitor-1.key \
       --format csv --json -`
 }
@@ -186,22 +187,36 @@ func (c *ingestCmd) openFeed(stdin io.Reader) (r io.ReadCloser, size int64, live
 	return f, size, false, nil
 }
 
-// adapterOptions reads the military lists.
+// adapterOptions reads the military lists: the agreement's and the flags'.
 func (c *ingestCmd) adapterOptions() (ingest.Options, error) {
 	var o ingest.Options
+	addShip := func(m uint32) {
+		if o.MilitaryMMSI == nil {
+			o.MilitaryMMSI = map[uint32]bool{}
+		}
+		o.MilitaryMMSI[m] = true
+	}
+	if c.Agreement != "" {
+		a, err := agreement.LoadFile(c.Agreement)
+		if err != nil {
+			return o, err
+		}
+		mmsi, icao := a.MilitaryTransponders()
+		for _, m := range mmsi {
+			addShip(m)
+		}
+		o.MilitaryICAO, o.Owners = icao, a
+	}
 	for _, list := range c.MilitaryMMSI {
 		for s := range strings.SplitSeq(list, ",") {
 			if s = strings.TrimSpace(s); s == "" {
 				continue
 			}
-			n, err := strconv.ParseUint(s, 10, 32)
-			if err != nil || n < 1e8 || n > 999999999 {
-				return o, fmt.Errorf("--military-mmsi: %q is not a 9-digit MMSI", s)
+			m, err := agreement.ParseMMSI(s)
+			if err != nil {
+				return o, fmt.Errorf("--military-mmsi: %w", err)
 			}
-			if o.MilitaryMMSI == nil {
-				o.MilitaryMMSI = map[uint32]bool{}
-			}
-			o.MilitaryMMSI[uint32(n)] = true
+			addShip(m)
 		}
 	}
 	for _, list := range c.MilitaryICAO {
@@ -209,23 +224,11 @@ func (c *ingestCmd) adapterOptions() (ingest.Options, error) {
 			if s = strings.TrimSpace(s); s == "" {
 				continue
 			}
-			if lo, hi, ok := strings.Cut(s, "-"); ok {
-				l, _, err1 := ingest.ParseICAO(lo)
-				h, _, err2 := ingest.ParseICAO(hi)
-				if err1 != nil || err2 != nil || l > h {
-					return o, fmt.Errorf("--military-icao: %q is not a range LO-HI of 6-hex-digit addresses", s)
-				}
-				o.MilitaryICAO = append(o.MilitaryICAO, ingest.ICAORange{Lo: l, Hi: h})
-				continue
-			}
-			a, _, err := ingest.ParseICAO(s)
+			r, err := agreement.ParseICAORange(s)
 			if err != nil {
-				return o, fmt.Errorf("--military-icao: %q: %v", s, err)
+				return o, fmt.Errorf("--military-icao: %w", err)
 			}
-			if o.MilitaryICAOList == nil {
-				o.MilitaryICAOList = map[uint32]bool{}
-			}
-			o.MilitaryICAOList[a] = true
+			o.MilitaryICAO = append(o.MilitaryICAO, r)
 		}
 	}
 	return o, nil

@@ -60,5 +60,31 @@ func Parse(format string, r io.Reader, opts ingest.Options, sink ingest.Sink) er
 	if err != nil {
 		return err
 	}
+	if opts.Owners != nil {
+		sink = &claimSink{Sink: sink, owners: opts.Owners}
+	}
 	return f(r, opts, sink)
+}
+
+// claimSink gives an observation from a listed military transponder its owner as claimed
+// party, unless the record names one.
+type claimSink struct {
+	ingest.Sink
+	owners ingest.Owners
+}
+
+func (s *claimSink) Observe(o ingest.Observation) {
+	if t := o.Track; t != nil && o.ClaimedParty == "" {
+		var party string
+		var ok bool
+		if t.MMSI != 0 {
+			party, ok = s.owners.ShipParty(t.MMSI)
+		} else if addr, _, err := ingest.ParseICAO(t.ICAO); err == nil {
+			party, ok = s.owners.AircraftParty(addr)
+		}
+		if ok {
+			o.ClaimedParty = party
+		}
+	}
+	s.Sink.Observe(o)
 }

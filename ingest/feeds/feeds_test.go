@@ -2,11 +2,13 @@ package feeds_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/ingest/feeds"
 	"github.com/truce-mission/truce/ingest/ingesttest"
@@ -49,5 +51,44 @@ func TestUnknownFormat(t *testing.T) {
 	}
 	if got := strings.Join(feeds.Formats(), ","); got != "ais,cap,csv,geojson,readsb,sbs" {
 		t.Errorf("Formats() = %s", got)
+	}
+}
+
+// A ship or aircraft on a party's list of military transponders is military and claimed by
+// that party; others are left as they are.
+func TestMilitaryTransponders(t *testing.T) {
+	const aisLine = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n"
+	const sbsLine = "MSG,3,1,1,4CA2D6,1,2024/03/01,12:00:00.000,2024/03/01,12:00:00.050,,35000,,,51.47,-0.46,,,0,0,0,0\n"
+	now := func() time.Time { return time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC) }
+	parse := func(format, in string, opts ingest.Options) ingest.Observation {
+		t.Helper()
+		var c ingesttest.Collector
+		opts.Now = now
+		if err := feeds.Parse(format, strings.NewReader(in), opts, &c); err != nil || len(c.Obs) != 1 {
+			t.Fatalf("%s: %v, %d observations, rejections %q", format, err, len(c.Obs), c.Rejected())
+		}
+		return c.Obs[0]
+	}
+	ship := parse("ais", aisLine, ingest.Options{})
+	if ship.Military || ship.ClaimedParty != "" || ship.Track == nil {
+		t.Fatalf("unlisted ship: %+v", ship)
+	}
+	a, err := agreement.Load("t.yaml", fmt.Appendf(nil, `truce: 1
+id: t
+d_day: 2026-12-01T00:00:00Z
+parties:
+  - {id: east, kind: party, transponders: {mmsi: ["%09d"]}}
+  - {id: west, kind: party, transponders: {icao: ["4CA000-4CAFFF"]}}
+`, ship.Track.MMSI), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mmsi, icao := a.MilitaryTransponders()
+	opts := ingest.Options{MilitaryMMSI: map[uint32]bool{mmsi[0]: true}, MilitaryICAO: icao, Owners: a}
+	if o := parse("ais", aisLine, opts); !o.Military || o.ClaimedParty != "east" {
+		t.Errorf("listed ship: military %v, claimed party %q; want true, east", o.Military, o.ClaimedParty)
+	}
+	if o := parse("sbs", sbsLine, opts); !o.Military || o.ClaimedParty != "west" {
+		t.Errorf("listed aircraft: military %v, claimed party %q; want true, west", o.Military, o.ClaimedParty)
 	}
 }
