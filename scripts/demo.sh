@@ -32,9 +32,11 @@ for _ in $(seq 100); do
 done
 curl -fsS "$server/healthz" && echo
 
-step "4. intake: a monitor team's field sheet and a drone ground station, each signed by its key"
+step "4. intake: a monitor team's field sheet, a drone ground station and an AIS receiver, each signed by its key"
 $bin ingest --server "$server" --key examples/keys/monitor-1.key --format csv examples/observations-monitor-1.csv
 $bin ingest --server "$server" --key examples/keys/uav-gs-1.key --format csv examples/observations-uav-gs-1.csv
+# The agreement lists the Eastern Party's naval transponders: one of the two ships is its own.
+$bin ingest --server "$server" --key examples/keys/ais-rx-1.key --format ais --agreement $ex examples/corridor.nmea
 
 step "5. the record no one can quietly rewrite: export the log and verify it offline"
 $bin log checkpoint --server "$server" > "$work/kept.checkpoint"
