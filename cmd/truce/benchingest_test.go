@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	mrand "math/rand/v2"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/truce-mission/truce/alert"
 	"github.com/truce-mission/truce/api"
 	"github.com/truce-mission/truce/client"
 )
@@ -80,5 +82,36 @@ func TestBenchCount(t *testing.T) {
 	}
 	if line := summaryLine(rep); !summaryRE.MatchString(line + "\n") {
 		t.Errorf("summary %q", line)
+	}
+}
+
+// The alert bench finds an alert's newest evidence index in its JSON text, and by decoding
+// when the text is laid out otherwise.
+func TestNewestEvidence(t *testing.T) {
+	f := alert.Finding{
+		ID: "inc-1", Version: 1, Sent: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC), Sender: "truce@mission.example",
+		Parties: []string{"east"}, Event: "Infraction", Urgency: "Immediate", Severity: "Severe", Certainty: "Observed",
+		Evidence: []int64{3, 17, 9},
+		Area:     alert.Area{Desc: "near the line", Circles: []alert.Circle{{Center: alert.Point{Lon: 36.4, Lat: 47}, RadiusM: 5000}}},
+	}
+	a, err := alert.FromFinding(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := a.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range [][]byte{compact, indented} {
+		if got := newestEvidence(data); got != 17 {
+			t.Errorf("newestEvidence = %d, want 17 in %s", got, data)
+		}
+	}
+	if got := newestEvidence([]byte(`{"info":[]}`)); got != -1 {
+		t.Errorf("no evidence: %d, want -1", got)
 	}
 }
