@@ -241,7 +241,7 @@ func (e *Engine) oweParty(index int64, d duty, party string, within time.Duratio
 	o := &obligation{AckDuty{Subject: d.subject, Incident: d.incident, Warning: d.warning, Message: d.message, Alert: d.alert,
 		First: d.version, Latest: d.version, Party: party, Sent: e.now, SentIndex: index}}
 	e.duties = append(e.duties, o)
-	e.open[k] = o
+	e.open[k], e.owed[k] = o, true
 	if within > 0 {
 		o.Deadline = e.now.Add(within)
 		e.due.add(deadline{at: o.Deadline, kind: dueAck, obl: o})
@@ -285,9 +285,10 @@ func (e *Engine) acknowledge(index int64, en *ledger.Entry) string {
 		}
 		ref = alertRef{subject: "message " + m.ID, version: 1}
 	}
-	o := e.open[dutyKey(ref.subject, id.Party)]
+	k := dutyKey(ref.subject, id.Party)
+	o := e.open[k]
 	switch {
-	case o == nil && slices.ContainsFunc(e.duties, func(x *obligation) bool { return x.Subject == ref.subject && x.Party == id.Party }):
+	case o == nil && e.owed[k]:
 		return fmt.Sprintf("acknowledgement of %s: %s has nothing outstanding for %s", what, id.Party, ref.subject)
 	case o == nil:
 		return fmt.Sprintf("acknowledgement of %s: not addressed to %s", what, id.Party)
@@ -300,7 +301,7 @@ func (e *Engine) acknowledge(index int64, en *ledger.Entry) string {
 		o.Status = AckAcknowledged
 	}
 	o.AckIndex, o.Acknowledged, o.AckBy = index, e.now, en.Submitter()
-	delete(e.open, dutyKey(ref.subject, id.Party))
+	delete(e.open, k)
 	return ""
 }
 

@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -64,7 +66,7 @@ type Engine struct {
 	opts  Options
 	next  int64     // the index the next entry must have
 	now   time.Time // the log's time
-	cells map[cell][]int64
+	cells map[cell]cellSlots
 	track map[trackSlot][]int64 // incidents by track and fusion window
 
 	incidents     []*incident // by id-1
@@ -93,16 +95,17 @@ type Engine struct {
 	alerts     map[string]alertRef // CAP identifier -> finding version
 	duties     []*obligation       // in order of creation
 	open       map[string]*obligation
+	owed       map[string]bool // every dutyKey of duties, open or not
 	messages   map[string]*HotlineMessage
 	hotlineLog []*HotlineMessage
 	pre        []Change // escalations caused by the entry's time
 
-	// ruleAt numbers the agreement's rules, and byRule holds, for evaluate, the supporting
-	// observations matching each (scratch, reused).
-	ruleAt   map[*agreement.Rule]int
-	byRule   [][]*obsRec
-	ruleDist []float64  // the least stand-off distance of each rule's matches
-	evBuf    []Evidence // scratch for sortEvidence
+	// ruleAt and ruleFirst number the agreement's rules for the tallies (numberRules).
+	ruleAt    map[*agreement.Rule]int
+	ruleFirst []int
+	catAt     map[string]int32 // numberCategories
+	catCovers []bool
+	nearBuf   []*notification // scratch for weighNotes
 }
 
 // New returns an engine for a validated agreement, with the default options.
@@ -138,9 +141,12 @@ func NewWithOptions(a *agreement.Agreement, opts Options) (*Engine, error) {
 	if opts.Sender == "" {
 		opts.Sender = "truce@" + a.ID
 	}
-	return &Engine{a: a, zc: zc, opts: opts, cells: map[cell][]int64{}, track: map[trackSlot][]int64{},
+	e := &Engine{a: a, zc: zc, opts: opts, cells: map[cell]cellSlots{}, track: map[trackSlot][]int64{},
 		tracks: map[string]*trackState{}, activity: map[string]*activity{}, alerts: map[string]alertRef{},
-		open: map[string]*obligation{}, messages: map[string]*HotlineMessage{}}, nil
+		open: map[string]*obligation{}, owed: map[string]bool{}, messages: map[string]*HotlineMessage{}}
+	e.numberRules()
+	e.numberCategories()
+	return e, nil
 }
 
 // setDefault sets *v to def when it is not positive.
@@ -273,7 +279,7 @@ func (e *Engine) changes(index int64) []Change {
 		switch {
 		case finding && !inc.alerted:
 			k = ChangeCreated
-		case finding && (!inc.live || sig != inc.sig):
+		case finding && (!inc.live || !sig.equal(inc.sig)):
 			k = ChangeUpdated
 		case !finding && inc.live:
 			k = ChangeCancelled
@@ -309,16 +315,16 @@ type obsRec struct {
 	subParty   string
 	interested bool
 	o          ingest.Observation
+	cat        int32  // o.Category's number (categoryOf)
 	party      string // assessed, else claimed
 	pt         geo.Point
 	absent     bool
 	track      string
 	zones      []string
 	matches    []match
-	desc       string // see describe
-	// whys are the reasons certainty gives for it, by the case it falls in (see
-	// supportWhy and againstWhy): made once, since its fields do not change once observed.
-	whys [4]string
+	// why is the case of its reason as a supporting observation of its incident
+	// (supportWhy), set by the incident's tally.
+	why int
 }
 
 // match is one rule an observation may break, as located.
@@ -339,7 +345,7 @@ func (e *Engine) observe(index int64, en *ledger.Entry) string {
 	if rerr != nil {
 		return "observation: " + rerr.Error()
 	}
-	r := &obsRec{index: index, submitter: en.Submitter(), o: o, pt: geo.Point{Lon: o.Position.Lon, Lat: o.Position.Lat}}
+	r := &obsRec{index: index, submitter: en.Submitter(), o: o, cat: e.categoryOf(o.Category), pt: geo.Point{Lon: o.Position.Lon, Lat: o.Position.Lat}}
 	if id, ok := e.a.Identity(r.submitter); ok {
 		r.role, r.subParty = id.Role, id.Party
 	}
@@ -367,13 +373,14 @@ func (e *Engine) observe(index int64, en *ledger.Entry) string {
 	inc := e.fuse(r)
 	switch {
 	case inc != nil:
-		inc.obs = append(inc.obs, r)
+		inc.addObs(r)
 		e.index(inc.id, r)
 		e.touch(inc.id)
 	case r.absent:
 		return "observation " + quote(o.ID) + ": counter-evidence near no incident"
 	case len(r.matches) > 0:
-		inc = &incident{id: int64(len(e.incidents)) + 1, opened: e.now, obs: []*obsRec{r}}
+		inc = &incident{id: int64(len(e.incidents)) + 1, opened: e.now}
+		inc.addObs(r)
 		inc.reviewDue = inc.opened.Add(e.opts.ReviewDeadline)
 		e.incidents = append(e.incidents, inc)
 		e.index(inc.id, r)
@@ -426,10 +433,55 @@ func (e *Engine) locate(r *obsRec) {
 	}
 }
 
-// cell is a square of the fusion grid during one fusion window (slot), for one family of
-// categories (those under one root category, see rootOf): an observation can only fuse by
-// position with those of its own family in its own and the neighbouring cells.
-type cell struct{ x, y, t, root int32 }
+// cell is a square of the fusion grid, for one family of categories (those under one root
+// category, see rootOf): an observation can only fuse by position with those of its own
+// family in its own and the neighbouring cells, during its own and the neighbouring
+// fusion windows (slots).
+type cell struct{ x, y, root int32 }
+
+// cellSlots are the incidents filed under a cell, by slot, in slot order: a cell is keyed
+// without its slot so that a search looks the neighbouring cells up once, not once per
+// slot, in a map that grows with the area watched rather than with the log.
+type cellSlots []slotIDs
+
+type slotIDs struct {
+	t   int32
+	ids []int64
+}
+
+// search finds slot t as slices.BinarySearch does, looking at the latest slots first: most
+// observations are of the log's present.
+func (cs cellSlots) search(t int32) (int, bool) {
+	for i := len(cs); i > max(0, len(cs)-3); i-- {
+		switch {
+		case cs[i-1].t == t:
+			return i - 1, true
+		case cs[i-1].t < t:
+			return i, false
+		}
+	}
+	return slices.BinarySearchFunc(cs, t, func(s slotIDs, t int32) int { return cmp.Compare(s.t, t) })
+}
+
+// add files id under slot t.
+func (cs *cellSlots) add(t int32, id int64) {
+	i, found := cs.search(t)
+	if !found {
+		*cs = slices.Insert(*cs, i, slotIDs{t: t})
+	}
+	if l := (*cs)[i].ids; len(l) == 0 || l[len(l)-1] != id {
+		(*cs)[i].ids = append(l, id)
+	}
+}
+
+// near appends to dst the ids filed under slots t-1 to t+1.
+func (cs cellSlots) near(dst []int64, t int32) []int64 {
+	i, _ := cs.search(t - 1)
+	for ; i < len(cs) && cs[i].t <= t+1; i++ {
+		dst = append(dst, cs[i].ids...)
+	}
+	return dst
+}
 
 // slot is the fusion window t falls in.
 func (e *Engine) slot(t time.Time) int32 {
@@ -451,13 +503,13 @@ func (e *Engine) cellOf(p geo.Point) cell {
 
 // index files an incident's observation under its cell and track.
 func (e *Engine) index(id int64, r *obsRec) {
-	c := e.cellOf(r.pt)
-	c.t, c.root = e.slot(r.o.Observed), e.rootOf(r.o.Category)
-	if l := e.cells[c]; len(l) == 0 || l[len(l)-1] != id {
-		e.cells[c] = append(l, id)
-	}
+	c, t := e.cellOf(r.pt), e.slot(r.o.Observed)
+	c.root = e.rootOf(r.o.Category)
+	cs := e.cells[c]
+	cs.add(t, id)
+	e.cells[c] = cs
 	if r.track != "" {
-		k := trackSlot{r.track, c.t}
+		k := trackSlot{r.track, t}
 		if l := e.track[k]; len(l) == 0 || l[len(l)-1] != id {
 			e.track[k] = append(l, id)
 		}
@@ -479,10 +531,10 @@ func (e *Engine) fuse(r *obsRec) *incident {
 		cos := math.Cos(math.Min(math.Abs(r.pt.Lat)+d, 89) * math.Pi / 180)
 		rx := int32(math.Ceil(e.opts.FuseDistanceM / (d * 111320 * math.Max(cos, 0.01))))
 		ts, root := e.slot(r.o.Observed), e.rootOf(r.o.Category)
-		for t := ts - 1; t <= ts+1; t++ {
-			for y := c.y - 1; y <= c.y+1; y++ {
-				for x := c.x - rx; x <= c.x+rx; x++ {
-					cands = append(cands, e.cells[cell{x, y, t, root}]...)
+		for y := c.y - 1; y <= c.y+1; y++ {
+			for x := c.x - rx; x <= c.x+rx; x++ {
+				if cs := e.cells[cell{x, y, root}]; cs != nil {
+					cands = cs.near(cands, ts)
 				}
 			}
 		}
@@ -503,16 +555,13 @@ func (e *Engine) fuse(r *obsRec) *incident {
 
 // joins reports whether r reports the same event as one of inc's observations.
 func (e *Engine) joins(inc *incident, r *obsRec) bool {
-	// Latest first: a report usually joins the one just before it.
-	for i := len(inc.obs) - 1; i >= 0; i-- {
-		x := inc.obs[i]
-		dt := r.o.Observed.Sub(x.o.Observed)
-		if dt < 0 {
-			dt = -dt
-		}
-		if dt > e.opts.FuseWindow {
-			continue
-		}
+	// Only those observed within the fusion window of r; latest first, as a report
+	// usually joins the one just before it.
+	lo, hi := r.o.Observed.Add(-e.opts.FuseWindow), r.o.Observed.Add(e.opts.FuseWindow)
+	ts := inc.byTime
+	end := sort.Search(len(ts), func(i int) bool { return ts[i].o.Observed.After(hi) })
+	for i := end - 1; i >= 0 && !ts[i].o.Observed.Before(lo); i-- {
+		x := ts[i]
 		if r.track != "" && r.track == x.track {
 			return true
 		}

@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
-	"strconv"
+	"sort"
 	"strings"
 	"time"
 
@@ -124,8 +124,12 @@ type Review struct {
 
 // incident is the engine's own record of an incident.
 type incident struct {
-	id         int64
-	obs        []*obsRec // in ledger order
+	id  int64
+	obs []*obsRec // in ledger order: see addObs and setObs
+	// byTime are the same by observed time (then ledger order), so that joins looks only
+	// at those within the fusion window: an incident of a site reported on for days
+	// holds thousands.
+	byTime     []*obsRec
 	opened     time.Time
 	reviewDue  time.Time
 	review     *Review
@@ -141,119 +145,90 @@ type incident struct {
 	trackEvents []TrackEvent
 
 	version int
-	alerted bool   // a change has been reported
-	live    bool   // the last change reported it as a finding
-	sig     string // what the last change reported
+	alerted bool      // a change has been reported
+	live    bool      // the last change reported it as a finding
+	sig     signature // as last evaluated
 
 	verdict   Verdict
 	certainty agreement.Certainty
-	view      Incident
+	// view is the incident as last evaluated, but for its evidence and explanation, which
+	// Engine.view writes when it is read, from the tally.
+	view  Incident
+	tally tally
 }
 
-// signature is what a change reports: a new one means an update.
-func (inc *incident) signature() string {
-	b := make([]byte, 0, 64+16*len(inc.view.Evidence)+32*len(inc.view.Rules)+16*len(inc.trackEvents))
-	b = append(b, inc.verdict.String()...)
-	b = append(b, '|')
-	b = append(b, inc.certainty.String()...)
-	b = append(b, '|')
-	b = strconv.AppendInt(b, int64(inc.view.Count), 10)
-	for _, x := range inc.view.Evidence {
-		if x.Counted == CountedNone {
-			continue // a late notice or a review: the finding itself is unchanged
-		}
-		b = append(b, '|')
-		b = strconv.AppendInt(b, x.Index, 10)
-		b = append(b, ':')
-		b = append(b, x.Counted...)
-	}
-	for _, r := range inc.view.Rules {
-		b = append(b, '|')
-		b = append(b, r.Rule...)
-		b = append(b, ':')
-		b = strconv.AppendBool(b, r.Breached)
-		b = append(b, ':')
-		b = strconv.AppendInt(b, r.CoveredBy, 10)
-	}
-	for _, te := range inc.trackEvents {
-		b = append(b, "|track:"...)
-		b = strconv.AppendInt(b, int64(te.Seq), 10) // a dwell or a going dark aggravates a finding
-	}
-	return string(b)
+// addObs adds r, the latest entry of the log, to the incident.
+func (inc *incident) addObs(r *obsRec) {
+	inc.obs = append(inc.obs, r)
+	i := sort.Search(len(inc.byTime), func(i int) bool { return inc.byTime[i].o.Observed.After(r.o.Observed) })
+	inc.byTime = slices.Insert(inc.byTime, i, r)
 }
 
-// evaluate recomputes the incident's rules, verdict, certainty and explanation.
+// setObs sets the incident's observations, in ledger order: a merge or split removed or
+// reordered some, so the tally starts again.
+func (inc *incident) setObs(obs []*obsRec) {
+	inc.obs = obs
+	inc.byTime = slices.Clone(obs)
+	slices.SortStableFunc(inc.byTime, func(a, b *obsRec) int { return a.o.Observed.Compare(b.o.Observed) })
+	inc.tally.reset()
+}
+
+// signature is what a change reports: a new one means an update. It stands for the
+// verdict, certainty and count, the evidence that counts (the observations, for or
+// against, and the notifications that explain: those the rules' CoveredBy name), the
+// rules, and the dwell and dark events (they aggravate a finding). Late notices and reviews
+// count for nothing: the finding itself is unchanged.
+type signature struct {
+	verdict   Verdict
+	certainty agreement.Certainty
+	count     int
+	// obsGen is the tally's generation: observations are only ever added, or removed or
+	// reordered by a merge or split (which reset the tally), each a change of the set.
+	obsGen int64
+	// tracks is how many track events: an incident's only grow, but for a merge, which
+	// empties the merged ones.
+	tracks int
+	rules  []RuleMatch // the view's, not modified after its evaluation
+}
+
+func (inc *incident) signature() signature {
+	return signature{verdict: inc.verdict, certainty: inc.certainty, count: inc.view.Count, obsGen: inc.tally.gen,
+		tracks: len(inc.trackEvents), rules: inc.view.Rules}
+}
+
+func (s signature) equal(o signature) bool {
+	return s.verdict == o.verdict && s.certainty == o.certainty && s.count == o.count && s.obsGen == o.obsGen &&
+		s.tracks == o.tracks && slices.EqualFunc(s.rules, o.rules, func(a, b RuleMatch) bool {
+		return a.Rule == b.Rule && a.Breached == b.Breached && a.CoveredBy == b.CoveredBy
+	})
+}
+
+// evaluate brings the incident's tally up to date and recomputes its rules, verdict and
+// certainty; its evidence and explanation are written when it is read (Engine.view).
 func (e *Engine) evaluate(inc *incident) {
-	v := Incident{ID: inc.id, Opened: inc.opened, ReviewDue: inc.reviewDue, Review: inc.review, MergedInto: inc.mergedInto}
-	var support []*obsRec
-	for _, r := range inc.obs {
-		if !r.absent {
-			support = append(support, r)
-		}
+	t := &inc.tally
+	if t.n > len(inc.obs) {
+		t.reset() // cannot happen: merges and splits reset the tally themselves
 	}
-	for i, r := range support {
-		if i == 0 {
-			v.Category, v.Position, v.Track = r.o.Category, [2]float64{r.pt.Lon, r.pt.Lat}, r.track
-			v.First, v.Last = r.o.Observed, r.o.Observed
-		}
-		if v.Party == "" {
-			v.Party = r.party
-		}
-		if r.o.Observed.Before(v.First) {
-			v.First = r.o.Observed
-		}
-		if r.o.Observed.After(v.Last) {
-			v.Last = r.o.Observed
-		}
-		for _, z := range r.zones {
-			if !slices.Contains(v.Zones, z) { // a few zones at most: a slice beats a map
-				v.Zones = append(v.Zones, z)
-			}
-		}
+	for _, r := range inc.obs[t.n:] {
+		t.add(e, r)
 	}
-	slices.Sort(v.Zones)
-	v.Count = sourceTotal(support)
+	v := Incident{ID: inc.id, Opened: inc.opened, ReviewDue: inc.reviewDue, Review: inc.review, MergedInto: inc.mergedInto,
+		Party: t.party, Zones: t.zones, Count: t.count}
+	if r := t.first; r != nil {
+		v.Category, v.Position, v.Track = r.o.Category, [2]float64{r.pt.Lon, r.pt.Lat}, r.track
+		v.First, v.Last = t.firstT, t.lastT
+	}
 
-	// Rules, in agreement order. The matches are gathered by rule in one pass over the
-	// observations, in the order of the observations.
-	if e.ruleAt == nil {
-		e.ruleAt = make(map[*agreement.Rule]int, len(e.a.Rules))
-		for i, ar := range e.a.Rules {
-			if _, ok := e.ruleAt[ar]; !ok {
-				e.ruleAt[ar] = i
-			}
-		}
-		e.byRule = make([][]*obsRec, len(e.a.Rules))
-		e.ruleDist = make([]float64, len(e.a.Rules))
-	}
-	for i := range e.byRule {
-		clear(e.byRule[i])
-		e.byRule[i] = e.byRule[i][:0]
-		e.ruleDist[i] = -1
-	}
-	for _, r := range support {
-		for _, m := range r.matches {
-			if i, ok := e.ruleAt[m.rule]; ok {
-				e.byRule[i] = append(e.byRule[i], r)
-				if d := e.ruleDist[i]; d < 0 || m.distanceM < d {
-					e.ruleDist[i] = m.distanceM
-				}
-			}
-		}
-	}
+	// Rules, in agreement order (a rule listed twice, twice).
 	for i, ar := range e.a.Rules {
-		ms := e.byRule[i]
-		if j := e.ruleAt[ar]; j != i {
-			ms = e.byRule[j] // the same rule listed twice
-		}
-		dist := -1.0
-		if ar.Kind == agreement.RuleStandOff {
-			dist = e.ruleDist[e.ruleAt[ar]]
-		}
-		if len(ms) == 0 {
+		j := e.ruleFirst[i]
+		k := slices.IndexFunc(t.rules, func(rt ruleTally) bool { return rt.rule == j })
+		if k < 0 {
 			continue
 		}
-		rm := RuleMatch{Rule: ar.ID, Kind: ar.Kind.String(), Class: ar.Class, Zone: ar.Zone, Line: ar.Line, CoveredBy: -1, Count: sourceTotal(ms)}
+		rt := &t.rules[k]
+		rm := RuleMatch{Rule: ar.ID, Kind: ar.Kind.String(), Class: ar.Class, Zone: ar.Zone, Line: ar.Line, CoveredBy: -1, Count: rt.count}
 		if rm.Class == "" {
 			rm.Class = ar.ID
 		}
@@ -262,7 +237,7 @@ func (e *Engine) evaluate(inc *incident) {
 			rm.Max = ar.Max
 			rm.Breached = rm.Count > ar.Max
 		case agreement.RuleStandOff:
-			rm.DistanceM = dist
+			rm.DistanceM = rt.dist
 			rm.Breached = true
 		default:
 			rm.Breached = true
@@ -271,24 +246,11 @@ func (e *Engine) evaluate(inc *incident) {
 	}
 
 	// Notifications.
-	var notes []Evidence
-	if len(support) > 0 {
+	if t.support > 0 {
 		e.span(inc, v.First, v.Last)
-	}
-	var near []*notification
-	if v.Party != "" && len(support) > 0 {
-		near = e.notes.near(nil, v.Party, v.First, v.Last, e.opts.FuseWindow)
-	}
-	for _, n := range near {
-		ok, why := e.covers(n, v.Party, support, &v)
-		if why == "" {
-			continue
+		if v.Party != "" {
+			e.weighNotes(inc, &v)
 		}
-		c := CountedNone
-		if ok {
-			c = CountedExplain
-		}
-		notes = append(notes, Evidence{Index: n.index, Kind: "notification", ID: n.p.ID, Submitter: n.submitter, Counted: c, Why: why})
 	}
 
 	// Verdict.
@@ -313,28 +275,52 @@ func (e *Engine) evaluate(inc *incident) {
 	default:
 		v.Verdict = VerdictInfraction
 	}
+	v.Certainty, _ = inc.certaintyOf(false)
+	inc.verdict, inc.certainty, inc.view = v.Verdict, v.Certainty, v
+}
 
-	// Certainty and the evidence's weight.
-	cert, why, ev := e.certainty(inc, support)
-	v.Certainty = cert
-	v.Evidence = append(ev, notes...)
-	v.Evidence = append(v.Evidence, inc.merges...)
+// view is the read-only view of inc as last evaluated, its evidence and explanation
+// written now. It changes nothing: readers may share the engine (under a read lock).
+func (e *Engine) view(inc *incident) Incident {
+	v := inc.view
+	v.Version = inc.version
+	v.Zones = slices.Clone(v.Zones)
+	v.Rules = slices.Clone(v.Rules)
+	if v.Review != nil {
+		r := *v.Review
+		v.Review = &r
+	}
+
+	ev := make([]Evidence, 0, len(inc.obs)+len(inc.tally.notes)+len(inc.merges)+len(inc.trackEvents)+1)
+	for _, r := range inc.obs {
+		if !r.absent {
+			ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedFor, Why: r.supportWhy(r.why)})
+		}
+	}
+	for _, r := range inc.obs {
+		if r.absent {
+			ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedAgainst, Why: r.againstWhy(inc.againstCase(r))})
+		}
+	}
+	ev = inc.noteEvidence(ev, &v)
+	ev = append(ev, inc.merges...)
 	for _, te := range inc.trackEvents {
-		v.Evidence = append(v.Evidence, Evidence{Index: te.Index, Kind: "track", ID: te.Track, Counted: CountedNone, Why: te.Kind.String() + ": " + te.Detail})
+		ev = append(ev, Evidence{Index: te.Index, Kind: "track", ID: te.Track, Counted: CountedNone, Why: te.Kind.String() + ": " + te.Detail})
 	}
 	if inc.review != nil {
-		v.Evidence = append(v.Evidence, Evidence{Index: inc.review.Index, Kind: "review", Submitter: inc.review.Analyst, Counted: CountedNone, Why: "review: " + inc.review.Action + noteSuffix(inc.review.Note)})
+		ev = append(ev, Evidence{Index: inc.review.Index, Kind: "review", Submitter: inc.review.Analyst, Counted: CountedNone, Why: "review: " + inc.review.Action + noteSuffix(inc.review.Note)})
 	}
-	v.Evidence = sortEvidence(v.Evidence, &e.evBuf)
+	var scratch []Evidence
+	v.Evidence = sortEvidence(ev, &scratch)
 
-	// Explanation.
+	_, why := inc.certaintyOf(true)
+	lines := make([]string, 0, len(v.Rules)+1+len(v.Evidence))
 	for _, rm := range v.Rules {
-		v.Explanation = append(v.Explanation, e.explainRule(rm, v.Party, v.Category))
+		lines = append(lines, e.explainRule(rm, v.Party, v.Category))
 	}
-	v.Explanation = append(v.Explanation, fmt.Sprintf("verdict %s, certainty %s: %s", v.Verdict, cert, why))
-	// The evidence's lines follow, written when the incident is read (cloneIncident): an
-	// evaluation per added observation need not format every line again.
-	inc.verdict, inc.certainty, inc.view = v.Verdict, cert, v
+	lines = append(lines, fmt.Sprintf("verdict %s, certainty %s: %s", v.Verdict, v.Certainty, why))
+	v.Explanation = explainEvidence(lines, v.Evidence)
+	return v
 }
 
 func noteSuffix(s string) string {
@@ -349,30 +335,6 @@ func quoteOr(s string) string {
 		return "-"
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// sourceTotal is the largest, over submitters, of one submitter's counts summed.
-func sourceTotal(rs []*obsRec) int {
-	// A few submitters at most: a slice beats a map, and the sum is linear in rs.
-	type total struct {
-		submitter string
-		sum       int
-	}
-	var buf [8]total
-	ts := buf[:0]
-	for _, r := range rs {
-		i := slices.IndexFunc(ts, func(t total) bool { return t.submitter == r.submitter })
-		if i < 0 {
-			ts = append(ts, total{submitter: r.submitter})
-			i = len(ts) - 1
-		}
-		ts[i].sum += r.count()
-	}
-	best := 0
-	for _, t := range ts {
-		best = max(best, t.sum)
-	}
-	return best
 }
 
 func (e *Engine) explainRule(rm RuleMatch, party, category string) string {
@@ -398,87 +360,6 @@ func (e *Engine) explainRule(rm RuleMatch, party, category string) string {
 	return fmt.Sprintf("rule %s (%s, class %s): %s in zone %s: %s", rm.Rule, rm.Kind, rm.Class, who, rm.Zone, state)
 }
 
-// certainty weighs the observations of an incident.
-func (e *Engine) certainty(inc *incident, support []*obsRec) (agreement.Certainty, string, []Evidence) {
-	ev := make([]Evidence, 0, len(inc.obs)+len(inc.merges)+2) // room for the other evidence too
-	own := false
-	score, interestedScore := 0.0, 0.0
-	var indepSubs []string
-	var kinds []ingest.SourceKind
-	var latestIndep time.Time
-	for _, r := range inc.obs {
-		if r.absent {
-			continue
-		}
-		if r.role == agreement.RoleMonitor && r.o.Source == ingest.SourceGroundMonitor {
-			own = true
-		}
-		k := whyAlone
-		if !r.interested {
-			if r.o.Observed.After(latestIndep) {
-				latestIndep = r.o.Observed
-			}
-			if !slices.Contains(indepSubs, r.submitter) {
-				indepSubs = append(indepSubs, r.submitter)
-				if slices.Contains(kinds, r.o.Source) {
-					score += 0.5
-					k = whySameKind
-				} else {
-					score++
-					kinds = append(kinds, r.o.Source)
-				}
-			} else {
-				k = whySameSubmitter
-			}
-		} else {
-			interestedScore = 0.5
-		}
-		why := r.supportWhy(k)
-		ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedFor, Why: why})
-	}
-	score += interestedScore
-
-	var cert agreement.Certainty
-	var why string
-	switch {
-	case own:
-		cert, why = agreement.CertaintyObserved, "seen by a mission monitor on the ground"
-	case score >= 1.5:
-		cert, why = agreement.CertaintyLikely, fmt.Sprintf("corroborated by %d independent submitter(s) (%s)", len(indepSubs), strings.Join(indepSubs, ", "))
-	case len(support) > 0:
-		cert, why = agreement.CertaintyPossible, "a single or interested source, not independently corroborated"
-	default:
-		cert, why = agreement.CertaintyUnknown, "no supporting observation"
-	}
-	disputed := false
-	for _, r := range inc.obs {
-		if !r.absent {
-			continue
-		}
-		var k int
-		switch {
-		case r.interested:
-			k = 0
-		case cert == agreement.CertaintyObserved:
-			k = 1
-		case r.o.Observed.Before(latestIndep):
-			k = 2
-		default:
-			k = 3
-			disputed = true
-		}
-		w := r.againstWhy(k)
-		ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedAgainst, Why: w})
-	}
-	if disputed {
-		cert, why = agreement.CertaintyUnlikely, "disputed by counter-evidence from a source that is not interested"
-	}
-	if inc.setCert != nil {
-		cert, why = *inc.setCert, fmt.Sprintf("set by the analyst review at #%d (evidence alone: %s)", inc.setCertAt, why)
-	}
-	return cert, why, ev
-}
-
 func partyOr(p string) string {
 	if p == "" {
 		return "no party"
@@ -486,18 +367,15 @@ func partyOr(p string) string {
 	return p
 }
 
-// The cases of a supporting observation's reason in certainty.
+// The cases of a supporting observation's reason (tally.add).
 const (
 	whyAlone         = iota // a new submitter and sensor kind, or an interested source
 	whySameKind             // a new independent submitter of a sensor kind seen already
 	whySameSubmitter        // an independent submitter seen already
 )
 
-// supportWhy is why a supporting observation counts, in case k; made once per case.
+// supportWhy is why a supporting observation counts, in case k.
 func (r *obsRec) supportWhy(k int) string {
-	if w := r.whys[k]; w != "" {
-		return w
-	}
 	desc := r.describe()
 	var why string
 	switch {
@@ -517,16 +395,12 @@ func (r *obsRec) supportWhy(k int) string {
 	if len(r.matches) == 0 {
 		why += "; corroborates, breaks no rule itself"
 	}
-	r.whys[k] = why
 	return why
 }
 
 // againstWhy is how counter-evidence weighs, in case k: 0 interested, 1 against the
 // mission's own sighting, 2 older than the latest independent sighting, 3 disputing.
 func (r *obsRec) againstWhy(k int) string {
-	if w := r.whys[k]; w != "" {
-		return w
-	}
 	desc := r.describe()
 	var w string
 	switch k {
@@ -539,7 +413,6 @@ func (r *obsRec) againstWhy(k int) string {
 	default:
 		w = desc + "; disputes the incident"
 	}
-	r.whys[k] = w
 	return w
 }
 

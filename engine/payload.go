@@ -58,7 +58,9 @@ type notification struct {
 	submitter string
 	received  time.Time
 	p         NotificationPayload
-	text      string // desc, once made
+	cat       int32  // p.Category's number (categoryOf)
+	seq       int    // its place among its party's, in the order accepted (noteIndex.add)
+	text      string // its description, for the evidence it is listed in
 }
 
 // Notification is the read-only view of an accepted prior notification.
@@ -100,7 +102,8 @@ func (e *Engine) notify(index int64, en *ledger.Entry) string {
 		}
 	}
 	p.From, p.Until = p.From.UTC(), p.Until.UTC()
-	n := &notification{index: index, submitter: en.Submitter(), received: en.Received(), p: p}
+	n := &notification{index: index, submitter: en.Submitter(), received: en.Received(), p: p, cat: e.categoryOf(p.Category),
+		text: fmt.Sprintf("%d %s of %s from %s until %s", p.Count, p.Category, p.Party, p.From.Format(time.RFC3339), p.Until.Format(time.RFC3339))}
 	e.notifications = append(e.notifications, n)
 	if e.notes == nil {
 		e.notes = noteIndex{}
@@ -120,65 +123,6 @@ func (e *Engine) leadTime(party, category string) time.Duration {
 		}
 	}
 	return d
-}
-
-// covers checks whether n explains the breached rules of an incident of party with the
-// given supporting observations, marks the rules it covers in v, and says why. An empty
-// reason means the notification has nothing to do with the incident.
-func (e *Engine) covers(n *notification, party string, support []*obsRec, v *Incident) (bool, string) {
-	if party == "" || n.p.Party != party || len(support) == 0 {
-		return false, ""
-	}
-	related := false
-	for i, r := range support {
-		if i > 0 && r.o.Category == support[i-1].o.Category {
-			continue // asked already
-		}
-		if e.a.CategoryCovers(n.p.Category, r.o.Category) || e.a.CategoryCovers(r.o.Category, n.p.Category) {
-			related = true
-			break
-		}
-	}
-	if !related {
-		return false, ""
-	}
-	desc := n.desc()
-	// An incident's observations are mostly of one category: remember the last one's
-	// answers rather than asking the agreement again for each.
-	var lastCat string
-	var lastCovered bool
-	var lastLead time.Duration
-	for i, r := range support {
-		if i == 0 || r.o.Category != lastCat {
-			lastCat, lastCovered, lastLead = r.o.Category, e.a.CategoryCovers(n.p.Category, r.o.Category), e.leadTimeOf(party, r.o.Category)
-		}
-		if !lastCovered {
-			return false, fmt.Sprintf("notified %s; does not cover observation %q of category %s", desc, r.o.ID, r.o.Category)
-		}
-		if r.o.Observed.Before(n.p.From) || !r.o.Observed.Before(n.p.Until) {
-			return false, fmt.Sprintf("notified %s; observation %q at %s is outside the window", desc, r.o.ID, r.o.Observed.Format(time.RFC3339))
-		}
-		if !n.inArea(r) {
-			return false, fmt.Sprintf("notified %s; observation %q is outside the notified area", desc, r.o.ID)
-		}
-		if lead := lastLead; n.received.Add(lead).After(n.p.From) {
-			return false, fmt.Sprintf("notified %s; late: received %s, %s before the window, lead time %s", desc, n.received.Format(time.RFC3339), n.p.From.Sub(n.received), lead)
-		}
-	}
-	if v.Count > n.p.Count {
-		return false, fmt.Sprintf("notified %s; %d observed exceed the %d notified", desc, v.Count, n.p.Count)
-	}
-	any := false
-	for i := range v.Rules {
-		if v.Rules[i].Breached && v.Rules[i].CoveredBy < 0 {
-			v.Rules[i].CoveredBy = n.index
-			any = true
-		}
-	}
-	if !any {
-		return false, ""
-	}
-	return true, "notified " + desc + " in time: explains the activity"
 }
 
 func (n *notification) inArea(r *obsRec) bool {
@@ -256,7 +200,8 @@ func (e *Engine) review(index int64, en *ledger.Entry) string {
 		for _, inc := range incs[1:] {
 			into.obs = append(into.obs, inc.obs...)
 			into.trackEvents = append(into.trackEvents, inc.trackEvents...)
-			inc.obs, inc.trackEvents = nil, nil
+			inc.setObs(nil)
+			inc.trackEvents = nil
 			inc.mergedInto = into.id
 			inc.merges = append(inc.merges, Evidence{Index: index, Kind: "review", Submitter: rec.Analyst, Counted: CountedNone, Why: fmt.Sprintf("merged into incident %d", into.id)})
 			for _, r := range into.obs {
@@ -265,6 +210,7 @@ func (e *Engine) review(index int64, en *ledger.Entry) string {
 			e.touch(inc.id)
 		}
 		slices.SortFunc(into.obs, func(a, b *obsRec) int { return int(a.index - b.index) })
+		into.setObs(into.obs)
 		slices.SortFunc(into.trackEvents, func(a, b TrackEvent) int { return int(a.Seq - b.Seq) })
 		into.merges = append(into.merges, Evidence{Index: index, Kind: "review", Submitter: rec.Analyst, Counted: CountedNone, Why: fmt.Sprintf("merged incidents %v", ids)})
 		e.touch(into.id)
@@ -287,8 +233,9 @@ func (e *Engine) review(index int64, en *ledger.Entry) string {
 		case len(keep) == 0 || len(move) == 0:
 			return "review split: both parts need an observation"
 		}
-		inc.obs = keep
-		n := &incident{id: int64(len(e.incidents)) + 1, opened: e.now, obs: move}
+		inc.setObs(keep)
+		n := &incident{id: int64(len(e.incidents)) + 1, opened: e.now}
+		n.setObs(move)
 		n.reviewDue = n.opened.Add(e.opts.ReviewDeadline)
 		e.incidents = append(e.incidents, n)
 		for _, r := range move {
@@ -305,10 +252,5 @@ func (e *Engine) review(index int64, en *ledger.Entry) string {
 	return ""
 }
 
-// desc describes the notification; computed once.
-func (n *notification) desc() string {
-	if n.text == "" {
-		n.text = fmt.Sprintf("%d %s of %s from %s until %s", n.p.Count, n.p.Category, n.p.Party, n.p.From.Format(time.RFC3339), n.p.Until.Format(time.RFC3339))
-	}
-	return n.text
-}
+// desc describes the notification.
+func (n *notification) desc() string { return n.text }

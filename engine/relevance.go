@@ -13,9 +13,9 @@ import (
 // window and an incident only against the notifications near its observations (before,
 // every notification re-evaluated every incident of its party, and every evaluation weighed
 // every notification ever received: quadratic in the log). The fusion grid and the track
-// index are keyed by fusion window too (engine.go: cell, trackSlot), and what evaluations
-// repeat is remembered (describe, leadTimeOf) or written only when read (explainEvidence).
-// See BENCHMARKS.md, "Verification engine (issue 5)".
+// index are keyed by fusion window too (engine.go: cellSlots, trackSlot), an evaluation
+// weighs only what changed since the last (tally.go), and the evidence is written only
+// when read (explainEvidence). See BENCHMARKS.md, "Verification engine (issue 5)".
 
 // day is a day bucket: days since the Unix epoch.
 func day(t time.Time) int64 {
@@ -28,10 +28,12 @@ func day(t time.Time) int64 {
 
 // partyNotes are one party's notifications, sorted by the start of their window (then by
 // ledger index), with the longest window, so that those overlapping a time span are found
-// by binary search.
+// by binary search; and in the order accepted, so that an incident weighed before finds
+// the notifications accepted since (weighNotes).
 type partyNotes struct {
-	byFrom  []*notification
-	longest time.Duration
+	byFrom   []*notification
+	arrivals []*notification
+	longest  time.Duration
 }
 
 // noteIndex holds the notifications by party.
@@ -43,42 +45,39 @@ func (x noteIndex) add(n *notification) {
 		pn = &partyNotes{}
 		x[n.p.Party] = pn
 	}
-	i := sort.Search(len(pn.byFrom), func(i int) bool {
-		o := pn.byFrom[i]
-		return o.p.From.After(n.p.From) || (o.p.From.Equal(n.p.From) && o.index > n.index)
-	})
+	i := sort.Search(len(pn.byFrom), func(i int) bool { return n.before(pn.byFrom[i]) })
 	pn.byFrom = slices.Insert(pn.byFrom, i, n)
+	n.seq = len(pn.arrivals)
+	pn.arrivals = append(pn.arrivals, n)
 	pn.longest = max(pn.longest, n.p.Until.Sub(n.p.From))
 }
 
-// near appends to dst the notifications of party whose window overlaps (first-w, last+w),
-// in ledger order.
-func (x noteIndex) near(dst []*notification, party string, first, last time.Time, w time.Duration) []*notification {
-	pn := x[party]
-	if pn == nil {
-		return dst
-	}
-	lo, hi := first.Add(-w), last.Add(w)
-	start := lo.Add(-pn.longest)
-	i := sort.Search(len(pn.byFrom), func(i int) bool { return !pn.byFrom[i].p.From.Before(start) })
-	k := len(dst)
-	for ; i < len(pn.byFrom); i++ {
-		n := pn.byFrom[i]
-		if !n.p.From.Before(hi) {
-			break
-		}
-		if n.p.Until.After(lo) {
+// scan appends to dst the notifications whose window starts in [from, to) and that keep
+// accepts, by the start of their window, then ledger order.
+func (pn *partyNotes) scan(dst []*notification, from, to time.Time, keep func(*notification) bool) []*notification {
+	i := sort.Search(len(pn.byFrom), func(i int) bool { return !pn.byFrom[i].p.From.Before(from) })
+	for ; i < len(pn.byFrom) && pn.byFrom[i].p.From.Before(to); i++ {
+		if n := pn.byFrom[i]; keep(n) {
 			dst = append(dst, n)
 		}
 	}
-	slices.SortFunc(dst[k:], func(a, b *notification) int { return int(a.index - b.index) })
 	return dst
+}
+
+// before is the order of partyNotes.byFrom: by the start of the window, then ledger order.
+func (n *notification) before(o *notification) bool {
+	return n.p.From.Before(o.p.From) || (n.p.From.Equal(o.p.From) && n.index < o.index)
+}
+
+// overlaps reports whether the notification's window overlaps (lo, hi).
+func (n *notification) overlaps(lo, hi time.Time) bool {
+	return n.p.From.Before(hi) && n.p.Until.After(lo)
 }
 
 // nearNotification reports whether a notification's window overlaps (first-w, last+w):
 // only then is it weighed against an incident observed from first to last.
 func nearNotification(n *notification, first, last time.Time, w time.Duration) bool {
-	return n.p.From.Before(last.Add(w)) && n.p.Until.After(first.Add(-w))
+	return n.overlaps(first.Add(-w), last.Add(w))
 }
 
 // span records that inc's supporting observations run from first to last: the incident is
@@ -113,31 +112,24 @@ func (e *Engine) touchNear(n *notification) {
 	}
 }
 
-// describe says who saw what and when, for the evidence of the incident r belongs to;
-// made once, as evaluations repeat it for every observation of an incident.
+// describe says who saw what and when, for the evidence of the incident r belongs to.
 func (r *obsRec) describe() string {
-	if r.desc == "" {
-		if r.absent {
-			r.desc = fmt.Sprintf("reports none at %s by %s (%s, %s)", r.o.Observed.Format(time.RFC3339), r.o.Source, r.role, partyOr(r.subParty))
-		} else {
-			r.desc = fmt.Sprintf("%s (%s, %s) at %s", r.o.Source, r.role, partyOr(r.subParty), r.o.Observed.Format(time.RFC3339))
-		}
+	if r.absent {
+		return fmt.Sprintf("reports none at %s by %s (%s, %s)", r.o.Observed.Format(time.RFC3339), r.o.Source, r.role, partyOr(r.subParty))
 	}
-	return r.desc
+	return fmt.Sprintf("%s (%s, %s) at %s", r.o.Source, r.role, partyOr(r.subParty), r.o.Observed.Format(time.RFC3339))
 }
 
 // explainEvidence appends to the explanation a line for each piece of evidence.
 func explainEvidence(lines []string, ev []Evidence) []string {
-	out := make([]string, len(lines), len(lines)+len(ev))
-	copy(out, lines)
 	for _, x := range ev {
 		if x.Kind == "track" {
-			out = append(out, fmt.Sprintf("#%d track %s: %s", x.Index, x.ID, x.Why))
+			lines = append(lines, fmt.Sprintf("#%d track %s: %s", x.Index, x.ID, x.Why))
 			continue
 		}
-		out = append(out, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
+		lines = append(lines, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
 	}
-	return out
+	return lines
 }
 
 // rootOf numbers the family of a category: two categories are related (one covers the

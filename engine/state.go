@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"slices"
@@ -61,25 +62,22 @@ func (e *Engine) Incident(id int64) (Incident, bool) {
 	if id < 1 || id > int64(len(e.incidents)) {
 		return Incident{}, false
 	}
-	return cloneIncident(e.incidents[id-1]), true
-}
-
-func cloneIncident(inc *incident) Incident {
-	v := inc.view
-	v.Version = inc.version
-	v.Zones = slices.Clone(v.Zones)
-	v.Rules = slices.Clone(v.Rules)
-	v.Evidence = slices.Clone(v.Evidence)
-	v.Explanation = explainEvidence(slices.Clip(v.Explanation), v.Evidence)
-	if v.Review != nil {
-		r := *v.Review
-		v.Review = &r
-	}
-	return v
+	return e.view(e.incidents[id-1]), true
 }
 
 // State returns a snapshot of the state.
 func (e *Engine) State() State {
+	s := e.state()
+	s.Incidents = make([]Incident, 0, len(e.incidents))
+	for _, inc := range e.incidents {
+		s.Incidents = append(s.Incidents, e.view(inc))
+	}
+	return s
+}
+
+// state is the snapshot but for the incidents' views (Incidents is empty), which hold
+// most of it: StateHash encodes them one at a time.
+func (e *Engine) state() State {
 	s := State{Size: e.next, Time: e.now, Incidents: []Incident{}, Notifications: []Notification{},
 		OverdueReviews: []OverdueReview{}, OverdueWithdrawals: []Withdrawal{}, Ignored: slices.Clone(e.ignored),
 		Tracks: []Track{}, TrackEvents: []TrackEvent{}, Warnings: []Warning{}, Hotline: []HotlineMessage{},
@@ -88,8 +86,7 @@ func (e *Engine) State() State {
 		s.Ignored = []Ignored{}
 	}
 	for _, inc := range e.incidents {
-		v := cloneIncident(inc)
-		s.Incidents = append(s.Incidents, v)
+		v := &inc.view
 		if v.Verdict != VerdictInfraction {
 			continue
 		}
@@ -130,7 +127,7 @@ func (e *Engine) State() State {
 		s.Tracks = append(s.Tracks, Track{Track: k, Last: t.last, Position: [2]float64{t.pt.Lon, t.pt.Lat}, Index: t.index,
 			Zones: append([]string{}, t.zones...), Dark: t.dark, Incident: t.incident})
 	}
-	s.TrackEvents = append(s.TrackEvents, e.trackEvents...)
+	s.TrackEvents = append(s.TrackEvents, e.keptTrackEvents()...)
 	s.TrackCounts = e.trackCounts
 	for _, w := range e.warnings {
 		v := *w
@@ -152,10 +149,28 @@ func (e *Engine) State() State {
 // encoding of its fields in declaration order, every slice in its fixed order and no map.
 // Equal hashes prove two replays agree.
 func (e *Engine) StateHash() [32]byte {
-	b, err := json.Marshal(e.State())
+	// The same bytes, written piece by piece: the incidents' views, with all their evidence
+	// and explanations, one at a time rather than the whole log's at once.
+	b := mustMarshal(e.state())
+	const field = `"incidents":[`
+	i := bytes.Index(b, []byte(field+"]")) + len(field) // after size and time: the first
+	h := sha256.New()
+	h.Write(b[:i])
+	for k, inc := range e.incidents {
+		if k > 0 {
+			h.Write([]byte{','})
+		}
+		h.Write(mustMarshal(e.view(inc)))
+	}
+	h.Write(b[i:])
+	return [32]byte(h.Sum(nil))
+}
+
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
 	if err != nil {
 		// State holds only strings, numbers, times and slices of them: it always encodes.
 		panic("engine: encoding state: " + err.Error())
 	}
-	return sha256.Sum256(b)
+	return b
 }

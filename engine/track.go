@@ -236,6 +236,11 @@ func (e *Engine) liveIncident(id int64) *incident {
 	return nil
 }
 
+// keptTrackEvents are the newest [Options.TrackEventsKept] track events.
+func (e *Engine) keptTrackEvents() []TrackEvent {
+	return e.trackEvents[max(0, len(e.trackEvents)-e.opts.TrackEventsKept):]
+}
+
 // trackEvent records an event, and files dwell and dark events with their incident.
 func (e *Engine) trackEvent(te TrackEvent) {
 	e.trackSeq++
@@ -250,8 +255,11 @@ func (e *Engine) trackEvent(te TrackEvent) {
 	case TrackDark:
 		e.trackCounts.Dark++
 	}
-	if len(e.trackEvents) >= e.opts.TrackEventsKept {
-		n := copy(e.trackEvents, e.trackEvents[len(e.trackEvents)-e.opts.TrackEventsKept+1:])
+	// Up to twice as many as kept are held, then the older half dropped at once: dropping
+	// the oldest at every event moved all the kept ones (see keptTrackEvents).
+	if len(e.trackEvents) >= 2*e.opts.TrackEventsKept {
+		n := copy(e.trackEvents, e.keptTrackEvents())
+		clear(e.trackEvents[n:])
 		e.trackEvents = e.trackEvents[:n]
 	}
 	e.trackEvents = append(e.trackEvents, te)
