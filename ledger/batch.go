@@ -51,42 +51,47 @@ func (e *Entry) Digest() tlog.Hash { return tlog.RecordHash(e.SignedMessage()) }
 // digests; [SignBatch] and [Entry.SetBatchSignature] refuse more than [MaxBatchSize]. With
 // no digest it returns the empty tree's hash and no proof.
 func BatchRoot(digests []tlog.Hash) (tlog.Hash, []BatchProof) {
-	n := int64(len(digests))
-	// The tree's stored hashes in tlog's order, kept in memory for TreeHash and ProveRecord.
-	stored := make([]tlog.Hash, 0, tlog.StoredHashCount(n))
-	read := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(indexes))
-		for i, x := range indexes {
-			if x < 0 || x >= int64(len(stored)) {
-				return nil, fmt.Errorf("ledger: internal error: stored hash %d of a batch of %d", x, n)
-			}
-			out[i] = stored[x]
-		}
-		return out, nil
-	})
-	for i, d := range digests {
-		hs, err := tlog.StoredHashesForRecordHash(int64(i), d, read)
-		if err != nil {
-			panic(err) // stored holds every hash of the tree of size i
-		}
-		stored = append(stored, hs...)
-	}
-	root, err := tlog.TreeHash(n, read)
-	if err != nil {
-		panic(err)
-	}
+	n := len(digests)
 	if n == 0 {
+		root, _ := tlog.TreeHash(0, nil) // the hash of the empty string
 		return root, nil
 	}
+	// Every path shares one backing array; a path is at most ceil(log2 n) hashes.
+	depth := bits.Len(uint(n - 1))
+	backing := make([]tlog.Hash, n*depth)
+	paths := make([][]tlog.Hash, n)
+	for i := range paths {
+		paths[i] = backing[i*depth : i*depth : (i+1)*depth]
+	}
+	root := subtreeProofs(digests, paths)
 	proofs := make([]BatchProof, n)
 	for i := range proofs {
-		p, err := tlog.ProveRecord(n, int64(i), read)
-		if err != nil {
-			panic(err)
-		}
-		proofs[i] = BatchProof{Size: n, Index: int64(i), Path: p}
+		proofs[i] = BatchProof{Size: int64(n), Index: int64(i), Path: paths[i]}
 	}
 	return root, proofs
+}
+
+// subtreeProofs returns the RFC 6962 tree hash of leaf hashes d, appending to paths[i] the
+// audit path of leaf i within that tree. It follows RFC 6962's definitions of MTH and PATH
+// (section 2.1): split at the largest power of two below n, and a leaf's path is its path in
+// its half followed by the other half's hash. So each node is hashed once: 2n hashes for all
+// the paths, where a proof per leaf (tlog.ProveRecord) rehashed the incomplete subtrees each
+// time.
+func subtreeProofs(d []tlog.Hash, paths [][]tlog.Hash) tlog.Hash {
+	n := len(d)
+	if n == 1 {
+		return d[0]
+	}
+	k := 1 << (bits.Len(uint(n-1)) - 1)
+	left := subtreeProofs(d[:k], paths[:k])
+	right := subtreeProofs(d[k:], paths[k:])
+	for i := range k {
+		paths[i] = append(paths[i], right)
+	}
+	for i := k; i < n; i++ {
+		paths[i] = append(paths[i], left)
+	}
+	return tlog.NodeHash(left, right)
 }
 
 // BatchSignedMessage returns the bytes a submitter signs for a batch of n entries whose

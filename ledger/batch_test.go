@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -75,13 +76,55 @@ func TestBatchRootVectors(t *testing.T) {
 
 // TestBatchRootProofs checks every proof of batches of 1 to 140 entries with
 // transparency-dev/merkle, which shares no code with tlog, and the path length formula.
+// tlogBatchRoot is BatchRoot by way of package tlog's stored hashes and ProveRecord: slower,
+// but an independent computation to compare with.
+func tlogBatchRoot(t *testing.T, digests []tlog.Hash) (tlog.Hash, []BatchProof) {
+	n := int64(len(digests))
+	var stored []tlog.Hash
+	read := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		for i, x := range indexes {
+			out[i] = stored[x]
+		}
+		return out, nil
+	})
+	for i, d := range digests {
+		hs, err := tlog.StoredHashesForRecordHash(int64(i), d, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, hs...)
+	}
+	root, err := tlog.TreeHash(n, read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proofs []BatchProof
+	for i := range n {
+		p, err := tlog.ProveRecord(n, i, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proofs = append(proofs, BatchProof{Size: n, Index: i, Path: p})
+	}
+	return root, proofs
+}
+
 func TestBatchRootProofs(t *testing.T) {
 	var digests []tlog.Hash
-	for n := range 140 {
-		digests = append(digests, tlog.RecordHash([]byte{byte(n)}))
+	for n := range MaxBatchSize {
+		digests = append(digests, tlog.RecordHash([]byte{byte(n), byte(n >> 8)}))
 	}
-	for n := 1; n <= len(digests); n++ {
+	sizes := []int{1000, 1023, 1024, 1025, 2047, 3001, MaxBatchSize}
+	for n := 1; n <= 140; n++ {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
 		root, proofs := BatchRoot(digests[:n])
+		wantRoot, wantProofs := tlogBatchRoot(t, digests[:n])
+		if root != wantRoot || !reflect.DeepEqual(proofs, wantProofs) {
+			t.Fatalf("batch of %d: root or proofs differ from tlog's", n)
+		}
 		for i, p := range proofs {
 			if p.Size != int64(n) || p.Index != int64(i) {
 				t.Fatalf("proof %d of %d: %+v", i, n, p)
