@@ -217,6 +217,18 @@ type Ignored struct {
 // cannot use is recorded in [State] and is not an error; the only errors are an index out of
 // order and a nil entry.
 func (e *Engine) Apply(index int64, en *ledger.Entry) ([]Change, error) {
+	return e.apply(index, en, nil)
+}
+
+// ApplyDecoded is Apply for an entry whose payload the caller has already decoded: o, when
+// not nil, must be what feeds.DecodeRecord gives for the payload of the observation entry en
+// (the intake decodes every record to answer its submitter), so that the state does not
+// depend on which of the two was called.
+func (e *Engine) ApplyDecoded(index int64, en *ledger.Entry, o *ingest.Observation) ([]Change, error) {
+	return e.apply(index, en, o)
+}
+
+func (e *Engine) apply(index int64, en *ledger.Entry, decoded *ingest.Observation) ([]Change, error) {
 	if index != e.next {
 		return nil, fmt.Errorf("engine: applying entry %d: %w: next is %d", index, ErrOutOfOrder, e.next)
 	}
@@ -235,7 +247,7 @@ func (e *Engine) Apply(index int64, en *ledger.Entry) ([]Change, error) {
 	e.advance(index)
 	switch en.Kind() {
 	case ledger.KindObservation:
-		reason = e.observe(index, en)
+		reason = e.observe(index, en, decoded)
 	case ledger.KindNotification:
 		reason = e.notify(index, en)
 	case ledger.KindReview:
@@ -340,10 +352,15 @@ func (r *obsRec) count() int {
 	return r.o.Count
 }
 
-func (e *Engine) observe(index int64, en *ledger.Entry) string {
-	o, rerr := feeds.DecodeRecord(en.Payload())
-	if rerr != nil {
-		return "observation: " + rerr.Error()
+func (e *Engine) observe(index int64, en *ledger.Entry, decoded *ingest.Observation) string {
+	var o ingest.Observation
+	if decoded != nil {
+		o = *decoded
+	} else {
+		var rerr *ingest.RecordError
+		if o, rerr = feeds.DecodeRecord(en.Payload()); rerr != nil {
+			return "observation: " + rerr.Error()
+		}
 	}
 	r := &obsRec{index: index, submitter: en.Submitter(), o: o, cat: e.categoryOf(o.Category), pt: geo.Point{Lon: o.Position.Lon, Lat: o.Position.Lat}}
 	if id, ok := e.a.Identity(r.submitter); ok {

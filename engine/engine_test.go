@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/engine"
 	"github.com/truce-mission/truce/ingest"
+	"github.com/truce-mission/truce/ingest/feeds"
 	"github.com/truce-mission/truce/keys"
 	"github.com/truce-mission/truce/ledger"
 )
@@ -193,6 +195,34 @@ func TestReplayDeterminism(t *testing.T) {
 		t.Errorf("generated run too thin to test anything: %d incidents, %d findings", len(s.Incidents), findings)
 	}
 	t.Logf("%d entries: %d incidents, %d findings, %d overdue reviews, %d ignored", len(leaves), len(s.Incidents), findings, len(s.OverdueReviews), len(s.Ignored))
+}
+
+// ApplyDecoded with the intake's decoding of each observation gives what Apply gives.
+func TestApplyDecoded(t *testing.T) {
+	a := loadAgreement(t)
+	leaves := generate(t, a, 3000, 7)
+	plain, _ := engine.New(a)
+	decoded, _ := engine.New(a)
+	for i, l := range leaves {
+		en, err := ledger.ParseLeaf(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o *ingest.Observation
+		if en.Kind() == ledger.KindObservation {
+			if d, rerr := feeds.DecodeRecord(en.Payload()); rerr == nil {
+				o = &d
+			}
+		}
+		want, err1 := plain.Apply(int64(i), en)
+		got, err2 := decoded.ApplyDecoded(int64(i), en, o)
+		if err1 != nil || err2 != nil || !slices.Equal(got, want) {
+			t.Fatalf("entry %d: ApplyDecoded %v, %v; Apply %v, %v", i, got, err2, want, err1)
+		}
+	}
+	if plain.StateHash() != decoded.StateHash() {
+		t.Error("state hashes differ")
+	}
 }
 
 func TestApplyOutOfOrder(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/alert"
 	"github.com/truce-mission/truce/engine"
+	"github.com/truce-mission/truce/ingest"
 	"github.com/truce-mission/truce/internal/follow"
 	"github.com/truce-mission/truce/ledger"
 )
@@ -92,8 +93,8 @@ type Outbox struct {
 	changed chan struct{} // closed and replaced whenever size grows
 
 	offerMu sync.Mutex
-	offered follow.Offers[*ledger.Entry] // received entries offered beyond size, by log index
-	offerCh chan struct{}                // signalled (buffer 1) when an entry is offered
+	offered follow.Offers[offer] // received entries offered beyond size, by log index
+	offerCh chan struct{}        // signalled (buffer 1) when an entry is offered
 }
 
 // New returns an empty outbox for a validated agreement.
@@ -186,17 +187,23 @@ func (o *Outbox) Apply(start int64, leaves [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return o.apply(start, entries)
+	return o.apply(start, entries, nil)
 }
 
 // apply consumes the received entries [start, start+len(entries)); start is Size() and only
 // one goroutine applies.
-func (o *Outbox) apply(start int64, entries []*ledger.Entry) error {
+// decoded, when not nil, holds the intake's decoding of each observation entry (nil for
+// others): see engine.ApplyDecoded.
+func (o *Outbox) apply(start int64, entries []*ledger.Entry, decoded []*ingest.Observation) error {
 	var evs []*Event
 	o.engMu.Lock()
 	for i, e := range entries {
 		index := start + int64(i)
-		changes, err := o.eng.Apply(index, e)
+		var d *ingest.Observation
+		if decoded != nil {
+			d = decoded[i]
+		}
+		changes, err := o.eng.ApplyDecoded(index, e, d)
 		if err != nil {
 			o.engMu.Unlock()
 			return fmt.Errorf("outbox: %w", err)
@@ -240,6 +247,15 @@ func (o *Outbox) apply(start int64, entries []*ledger.Entry) error {
 type Appended struct {
 	Entry   *ledger.Entry
 	Receipt ledger.Receipt
+	// Observation, for an observation entry, is its payload as feeds.DecodeRecord decodes
+	// it (the intake's decoding, which the engine then need not repeat); nil otherwise.
+	Observation *ingest.Observation
+}
+
+// offer is an entry offered, received, with the intake's decoding of its observation.
+type offer struct {
+	entry *ledger.Entry
+	obs   *ingest.Observation
 }
 
 // maxOffered bounds the entries held for an outbox that has fallen behind: beyond it offers
@@ -257,7 +273,7 @@ func (o *Outbox) Offer(as []Appended) {
 	if len(as) == 0 {
 		return
 	}
-	received := make([]*ledger.Entry, len(as))
+	received := make([]offer, len(as))
 	for i, ap := range as {
 		if ap.Receipt.Duplicate {
 			continue
@@ -268,14 +284,14 @@ func (o *Outbox) Offer(as []Appended) {
 				slog.Int64("index", ap.Receipt.Index), slog.Any("error", err))
 			continue
 		}
-		received[i] = r
+		received[i] = offer{r, ap.Observation}
 	}
 	o.offerMu.Lock()
 	// Size is read under offerMu: an entry read back from the log meanwhile is then either
 	// below it or dropped by applyRead after this.
 	size := o.Size()
 	for i, r := range received {
-		if index := as[i].Receipt.Index; r != nil && index >= size && o.offered.Len() < maxOffered {
+		if index := as[i].Receipt.Index; r.entry != nil && index >= size && o.offered.Len() < maxOffered {
 			o.offered.Add(index, r)
 		}
 	}
@@ -291,19 +307,20 @@ func (o *Outbox) Offer(as []Appended) {
 func (o *Outbox) take(chunk int) (bool, error) {
 	start := o.Size()
 	var entries []*ledger.Entry
+	var decoded []*ingest.Observation
 	o.offerMu.Lock()
 	for len(entries) < chunk {
 		e, ok := o.offered.Take(start + int64(len(entries)))
 		if !ok {
 			break
 		}
-		entries = append(entries, e)
+		entries, decoded = append(entries, e.entry), append(decoded, e.obs)
 	}
 	o.offerMu.Unlock()
 	if len(entries) == 0 {
 		return false, nil
 	}
-	return true, o.apply(start, entries)
+	return true, o.apply(start, entries, decoded)
 }
 
 // nextOffered returns the lowest log index in [from, end) with an offered entry, or end.
