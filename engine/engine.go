@@ -335,8 +335,11 @@ type obsRec struct {
 	zones      []string
 	matches    []match
 	// why is the case of its reason as a supporting observation of its incident
-	// (supportWhy), set by the incident's tally.
-	why int
+	// (supportWhy), set by the incident's tally, and whyText that reason in words, made
+	// then: an incident's view lists it for every supporting observation, and is read at
+	// each change (the outbox's alerts), so words made per view cost O(n) per change.
+	why     int
+	whyText string
 }
 
 // match is one rule an observation may break, as located.

@@ -294,7 +294,7 @@ func (e *Engine) view(inc *incident) Incident {
 	ev := make([]Evidence, 0, len(inc.obs)+len(inc.tally.notes)+len(inc.merges)+len(inc.trackEvents)+1)
 	for _, r := range inc.obs {
 		if !r.absent {
-			ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedFor, Why: r.supportWhy(r.why)})
+			ev = append(ev, Evidence{Index: r.index, Kind: "observation", ID: r.o.ID, Submitter: r.submitter, Counted: CountedFor, Why: r.whyText})
 		}
 	}
 	for _, r := range inc.obs {

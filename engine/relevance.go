@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -114,20 +114,42 @@ func (e *Engine) touchNear(n *notification) {
 
 // describe says who saw what and when, for the evidence of the incident r belongs to.
 func (r *obsRec) describe() string {
+	at := r.o.Observed.Format(time.RFC3339)
+	who := r.role.String() + ", " + partyOr(r.subParty)
 	if r.absent {
-		return fmt.Sprintf("reports none at %s by %s (%s, %s)", r.o.Observed.Format(time.RFC3339), r.o.Source, r.role, partyOr(r.subParty))
+		return "reports none at " + at + " by " + r.o.Source.String() + " (" + who + ")"
 	}
-	return fmt.Sprintf("%s (%s, %s) at %s", r.o.Source, r.role, partyOr(r.subParty), r.o.Observed.Format(time.RFC3339))
+	return r.o.Source.String() + " (" + who + ") at " + at
 }
 
-// explainEvidence appends to the explanation a line for each piece of evidence.
+// explainEvidence appends to the explanation a line for each piece of evidence:
+// "#INDEX KIND "ID" by SUBMITTER: COUNTED: WHY", or "#INDEX track ID: WHY". (Appends, not
+// fmt: an incident's view is made at each of its changes.)
 func explainEvidence(lines []string, ev []Evidence) []string {
+	var b []byte
 	for _, x := range ev {
+		b = append(b[:0], '#')
+		b = strconv.AppendInt(b, x.Index, 10)
+		b = append(b, ' ')
 		if x.Kind == "track" {
-			lines = append(lines, fmt.Sprintf("#%d track %s: %s", x.Index, x.ID, x.Why))
-			continue
+			b = append(b, "track "...)
+			b = append(b, x.ID...)
+		} else {
+			b = append(b, x.Kind...)
+			b = append(b, ' ')
+			if x.ID == "" {
+				b = append(b, '-')
+			} else {
+				b = strconv.AppendQuote(b, x.ID)
+			}
+			b = append(b, " by "...)
+			b = append(b, x.Submitter...)
+			b = append(b, ": "...)
+			b = append(b, x.Counted...)
 		}
-		lines = append(lines, fmt.Sprintf("#%d %s %s by %s: %s: %s", x.Index, x.Kind, quoteOr(x.ID), x.Submitter, x.Counted, x.Why))
+		b = append(b, ": "...)
+		b = append(b, x.Why...)
+		lines = append(lines, string(b))
 	}
 	return lines
 }

@@ -164,6 +164,7 @@ func (t *tally) add(e *Engine, r *obsRec) {
 		t.kinds = append(t.kinds, r.o.Source)
 		t.score++
 	}
+	r.whyText = r.supportWhy(r.why)
 	if !r.interested && at.After(t.latestIndep) {
 		t.latestIndep = at
 	}
