@@ -34,9 +34,11 @@
 // match on D+10. Prohibition, stand-off and confinement rules are broken by any matching
 // observation. A ceiling is broken when the incident's count exceeds the rule's maximum: the
 // count is the largest, over the sources, of one source's counts summed (one source's
-// sightings of distinct groups add up; two sources reporting the same group do not). An
-// incident whose only rules are ceilings not exceeded has the verdict within-limit and is not
-// a finding. An observation without a count counts 1.
+// sightings of distinct groups add up; two sources reporting the same group do not). The
+// reports of one track (an AIS or ADS-B transponder) are one vessel or aircraft seen again:
+// a source's track adds its largest count once. An incident whose only rules are ceilings not
+// exceeded has the verdict within-limit and is not a finding. An observation without a count
+// counts 1.
 //
 // # Certainty
 //

@@ -31,10 +31,11 @@ type tally struct {
 	first         *obsRec // the first supporting observation
 	party         string  // the first party of a supporting observation
 	firstT, lastT time.Time
-	zones         []string // sorted
-	cats          []int32  // the agreement's categories among them (categoryOf)
-	subs          sums     // counts per submitter
-	count         int      // the largest one-source total
+	zones         []string           // sorted
+	cats          []int32            // the agreement's categories among them (categoryOf)
+	subs          sums               // counts per submitter
+	tracked       map[trackCount]int // the largest count of each source's track, overall (rule -1) and per rule
+	count         int                // the largest one-source total
 	rules         []ruleTally
 
 	// Certainty.
@@ -58,6 +59,33 @@ type tally struct {
 	weighed   bool
 	wLo, wHi  time.Time
 	seen      int
+}
+
+// trackCount names one source's reports of one track (a ship or an aircraft), overall
+// (rule -1) or for one rule.
+type trackCount struct {
+	rule             int
+	submitter, track string
+}
+
+// countOf is what r adds to its source's total (overall, rule -1, or for a rule): its count;
+// but the reports of one track are the same vessel or aircraft seen again, so a track adds
+// its largest count once, not each report's.
+func (t *tally) countOf(rule int, r *obsRec) int {
+	c := r.count()
+	if r.track == "" {
+		return c
+	}
+	k := trackCount{rule, r.submitter, r.track}
+	prev, seen := t.tracked[k]
+	if seen && prev >= c {
+		return 0
+	}
+	if t.tracked == nil {
+		t.tracked = map[trackCount]int{}
+	}
+	t.tracked[k] = c
+	return c - prev
 }
 
 // reset starts the tally again, for observations removed or reordered.
@@ -127,7 +155,7 @@ func (t *tally) add(e *Engine, r *obsRec) {
 	if r.cat >= 0 && !slices.Contains(t.cats, r.cat) {
 		t.cats = append(t.cats, r.cat)
 	}
-	t.count = max(t.count, t.subs.add(r.submitter, r.count()))
+	t.count = max(t.count, t.subs.add(r.submitter, t.countOf(-1, r)))
 	for _, m := range r.matches {
 		i, ok := e.ruleAt[m.rule]
 		if !ok {
@@ -139,7 +167,7 @@ func (t *tally) add(e *Engine, r *obsRec) {
 			t.rules = append(t.rules, ruleTally{rule: i, dist: -1})
 		}
 		rt := &t.rules[j]
-		rt.count = max(rt.count, rt.subs.add(r.submitter, r.count()))
+		rt.count = max(rt.count, rt.subs.add(r.submitter, t.countOf(i, r)))
 		if rt.dist < 0 || m.distanceM < rt.dist {
 			rt.dist = m.distanceM
 		}

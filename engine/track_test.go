@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"testing"
 	"time"
 
@@ -55,5 +56,35 @@ func TestTrackDark(t *testing.T) {
 				t.Fatalf("tracks %+v", s.Tracks)
 			}
 		})
+	}
+}
+
+// TestTrackCountsOnce: the reports of one ship are the same ship seen again, so an incident of
+// ten reports of one track counts one vessel; a second ship makes two.
+func TestTrackCountsOnce(t *testing.T) {
+	a := loadAgreement(t)
+	ks := map[string]ed25519.PrivateKey{}
+	t0 := a.DDay.AddDate(0, 0, 3)
+	pos := func(id string, mmsi uint32, at time.Time, lon, lat float64) []byte {
+		o := ingest.Observation{ID: id, Observed: at, Category: "naval-vessel", ClaimedParty: "east", Military: true,
+			Source: ingest.SourceAIS, Track: &ingest.Track{MMSI: mmsi}}
+		o.Position.Lon, o.Position.Lat = lon, lat
+		return leaf(t, ks, ledger.KindObservation, "ais-rx-1", at, o)
+	}
+	var leaves [][]byte
+	for i := range 10 {
+		at := t0.Add(time.Duration(i) * 5 * time.Minute)
+		leaves = append(leaves, pos(fmt.Sprintf("a%d", i), 273310150, at, 30.64376, 45.58749-0.002*float64(i)))
+	}
+	e, _ := engine.New(a)
+	apply(t, e, leaves)
+	s := e.State()
+	if len(s.Incidents) != 1 || s.Incidents[0].Count != 1 || s.Incidents[0].Verdict != engine.VerdictInfraction {
+		t.Fatalf("one ship, ten reports: %+v", s.Incidents)
+	}
+	apply2 := pos("b0", 273310170, t0.Add(50*time.Minute), 30.64, 45.57)
+	applyFrom(t, e, len(leaves), [][]byte{apply2})
+	if inc, _ := e.Incident(1); inc.Count != 2 || len(inc.Evidence) != 11 {
+		t.Fatalf("a second ship: count %d, %d evidence", inc.Count, len(inc.Evidence))
 	}
 }
