@@ -330,13 +330,6 @@ func noteSuffix(s string) string {
 	return " (" + s + ")"
 }
 
-func quoteOr(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return fmt.Sprintf("%q", s)
-}
-
 func (e *Engine) explainRule(rm RuleMatch, party, category string) string {
 	who := category
 	if party != "" {
