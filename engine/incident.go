@@ -281,7 +281,9 @@ func (e *Engine) evaluate(inc *incident) {
 
 // view is the read-only view of inc as last evaluated, its evidence and explanation
 // written now. It changes nothing: readers may share the engine (under a read lock).
-func (e *Engine) view(inc *incident) Incident {
+// view is the incident as read, with the latest k pieces of evidence (all when k <= 0), and
+// the number of pieces in all.
+func (e *Engine) view(inc *incident, k int) (Incident, int) {
 	v := inc.view
 	v.Version = inc.version
 	v.Zones = slices.Clone(v.Zones)
@@ -312,6 +314,10 @@ func (e *Engine) view(inc *incident) Incident {
 	}
 	var scratch []Evidence
 	v.Evidence = sortEvidence(ev, &scratch)
+	total := len(v.Evidence)
+	if k > 0 && len(v.Evidence) > k {
+		v.Evidence = v.Evidence[len(v.Evidence)-k:]
+	}
 
 	_, why := inc.certaintyOf(true)
 	lines := make([]string, 0, len(v.Rules)+1+len(v.Evidence))
@@ -320,7 +326,7 @@ func (e *Engine) view(inc *incident) Incident {
 	}
 	lines = append(lines, fmt.Sprintf("verdict %s, certainty %s: %s", v.Verdict, v.Certainty, why))
 	v.Explanation = explainEvidence(lines, v.Evidence)
-	return v
+	return v, total
 }
 
 func noteSuffix(s string) string {

@@ -62,7 +62,20 @@ func (e *Engine) Incident(id int64) (Incident, bool) {
 	if id < 1 || id > int64(len(e.incidents)) {
 		return Incident{}, false
 	}
-	return e.view(e.incidents[id-1]), true
+	v, _ := e.view(e.incidents[id-1], 0)
+	return v, true
+}
+
+// IncidentLatest is Incident with only the latest k pieces of its evidence (by ledger index),
+// in Evidence and in the explanation's evidence lines, and the number of pieces in all: what
+// an alert carries, at a cost that does not grow with the incident's evidence as much as the
+// whole view's (which writes a line for every piece). k <= 0 means all of it.
+func (e *Engine) IncidentLatest(id int64, k int) (inc Incident, total int, ok bool) {
+	if id < 1 || id > int64(len(e.incidents)) {
+		return Incident{}, 0, false
+	}
+	inc, total = e.view(e.incidents[id-1], k)
+	return inc, total, true
 }
 
 // State returns a snapshot of the state.
@@ -70,7 +83,8 @@ func (e *Engine) State() State {
 	s := e.state()
 	s.Incidents = make([]Incident, 0, len(e.incidents))
 	for _, inc := range e.incidents {
-		s.Incidents = append(s.Incidents, e.view(inc))
+		v, _ := e.view(inc, 0)
+		s.Incidents = append(s.Incidents, v)
 	}
 	return s
 }
@@ -160,7 +174,8 @@ func (e *Engine) StateHash() [32]byte {
 		if k > 0 {
 			h.Write([]byte{','})
 		}
-		h.Write(mustMarshal(e.view(inc)))
+		v, _ := e.view(inc, 0)
+		h.Write(mustMarshal(v))
 	}
 	h.Write(b[i:])
 	return [32]byte(h.Sum(nil))

@@ -11,6 +11,19 @@ import (
 	"github.com/truce-mission/truce/engine"
 )
 
+// MaxAlertEvidence bounds the evidence an incident's alert lists (description lines and the
+// truce:evidence parameter): the latest pieces by ledger index. An alert is a message, sent at
+// every change of its finding; an incident that gathers hundreds of reports would otherwise
+// send them all again with each, O(n) per alert. GET /v1/incidents/{id} lists them all.
+const MaxAlertEvidence = 20
+
+// withheldEvidence is the line an alert's description starts with when it lists only the
+// latest of an incident's evidence.
+func withheldEvidence(inc engine.Incident, left int) string {
+	return fmt.Sprintf("%d earlier pieces of evidence are not listed here; incident %d (GET /v1/incidents/%d) lists all %d.",
+		left, inc.ID, inc.ID, left+len(inc.Evidence))
+}
+
 // ErrNoAlert is a change of a kind that makes no alert.
 var ErrNoAlert = errors.New("no alert for this kind of change")
 
@@ -40,11 +53,17 @@ func (m *Alerter) Alert(c engine.Change) (*alert.Alert, alert.Finding, error) {
 	)
 	switch c.Kind {
 	case engine.ChangeCreated, engine.ChangeUpdated, engine.ChangeCancelled:
-		inc, ok := eng.Incident(c.Incident)
+		inc, total, ok := eng.IncidentLatest(c.Incident, MaxAlertEvidence)
 		if !ok {
 			return nil, f, fmt.Errorf("no incident %d", c.Incident)
 		}
 		f = Finding(eng.Sender(), eng.IncidentFinding(inc.ID), eng.Addressees(inc), c, inc, eng.Now())
+		if left := total - len(inc.Evidence); left > 0 {
+			// Before the evidence lines, which end the explanation.
+			lines := inc.Explanation
+			cut := len(lines) - len(inc.Evidence)
+			f.Description = strings.Join(slices.Concat(lines[:cut], []string{withheldEvidence(inc, left)}, lines[cut:]), "\n")
+		}
 		refs = chain(m.prev[f.ID])
 	case engine.ChangeWarning:
 		w, ok := eng.Warning(c.Warning)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -368,5 +369,41 @@ func TestWarningAndEscalationAlerts(t *testing.T) {
 		if got := escalation.VisibleTo(w.identity(id)); got != want {
 			t.Errorf("escalation visible to %s: %v, want %v", id, got, want)
 		}
+	}
+}
+
+// An incident's alert lists only its latest MaxAlertEvidence pieces of evidence, and says how
+// many it leaves out; the incident itself keeps them all.
+func TestAlertEvidenceBounded(t *testing.T) {
+	w := newWorld(t)
+	n := outbox.MaxAlertEvidence + 5
+	var leaves [][]byte
+	for i := range n {
+		src := []string{"monitor-1", "uav-gs-1"}[i%2]
+		leaves = append(leaves, w.obs(src, fmt.Sprintf("r%d", i), "tank", "east", [2]float64{dmzA[0] + 0.0001*float64(i%10), dmzA[1]}))
+	}
+	ob := newOutbox(t, w.a)
+	if err := ob.Apply(0, leaves); err != nil {
+		t.Fatal(err)
+	}
+	evs := ob.Events(0, 1000)
+	last := capOf(t, evs[len(evs)-1])
+	var evidence string
+	for _, p := range last.Info[0].Parameter {
+		if p.ValueName == alert.ParamEvidence {
+			evidence = p.Value
+		}
+	}
+	if got := strings.Fields(evidence); len(got) != outbox.MaxAlertEvidence || got[len(got)-1] != fmt.Sprint(n-1) {
+		t.Errorf("evidence parameter %q: want the latest %d indexes, to %d", evidence, outbox.MaxAlertEvidence, n-1)
+	}
+	if want := fmt.Sprintf("5 earlier pieces of evidence are not listed here; incident 1 (GET /v1/incidents/1) lists all %d.", n); !strings.Contains(last.Info[0].Description, want) {
+		t.Errorf("description does not say what it leaves out:\n%s", last.Info[0].Description)
+	}
+	if inc, ok := ob.Incident(1); !ok || len(inc.Evidence) != n {
+		t.Errorf("the incident keeps %d pieces of evidence, want %d", len(inc.Evidence), n)
+	}
+	if err := last.Validate(); err != nil {
+		t.Error(err)
 	}
 }
