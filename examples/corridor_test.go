@@ -25,11 +25,7 @@ func TestCorridorFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	mmsi, icao := a.MilitaryTransponders()
-	opts := ingest.Options{Name: "corridor.nmea", MilitaryICAO: icao, Owners: a, MilitaryMMSI: map[uint32]bool{}}
-	for _, m := range mmsi {
-		opts.MilitaryMMSI[m] = true
-	}
+	opts := ingest.Options{Name: "corridor.nmea"}.WithAgreement(a)
 	var c ingesttest.Collector
 	if err := feeds.Parse("ais", f, opts, &c); err != nil || len(c.Rej) > 0 {
 		t.Fatalf("%v; refused %q", err, c.Rejected())

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"io"
+	"slices"
 	"time"
 
 	"github.com/truce-mission/truce/agreement"
@@ -25,6 +26,25 @@ type Options struct {
 	// whose lists also fill the fields above): [feeds.Parse] gives an observation from one of
 	// them that names no party that party as its claimed party.
 	Owners Owners
+}
+
+// WithAgreement returns o with the agreement's military transponders added: their positions
+// are military, and [feeds.Parse] gives them their party.
+func (o Options) WithAgreement(a *agreement.Agreement) Options {
+	mmsi, icao := a.MilitaryTransponders()
+	if len(mmsi) > 0 {
+		m := make(map[uint32]bool, len(o.MilitaryMMSI)+len(mmsi))
+		for k, v := range o.MilitaryMMSI {
+			m[k] = v
+		}
+		for _, k := range mmsi {
+			m[k] = true
+		}
+		o.MilitaryMMSI = m
+	}
+	o.MilitaryICAO = append(slices.Clip(o.MilitaryICAO), icao...)
+	o.Owners = a
+	return o
 }
 
 // Owners tells whose military a transponder is; *agreement.Agreement is one.

@@ -190,22 +190,12 @@ func (c *ingestCmd) openFeed(stdin io.Reader) (r io.ReadCloser, size int64, live
 // adapterOptions reads the military lists: the agreement's and the flags'.
 func (c *ingestCmd) adapterOptions() (ingest.Options, error) {
 	var o ingest.Options
-	addShip := func(m uint32) {
-		if o.MilitaryMMSI == nil {
-			o.MilitaryMMSI = map[uint32]bool{}
-		}
-		o.MilitaryMMSI[m] = true
-	}
 	if c.Agreement != "" {
 		a, err := agreement.LoadFile(c.Agreement)
 		if err != nil {
 			return o, err
 		}
-		mmsi, icao := a.MilitaryTransponders()
-		for _, m := range mmsi {
-			addShip(m)
-		}
-		o.MilitaryICAO, o.Owners = icao, a
+		o = o.WithAgreement(a)
 	}
 	for _, list := range c.MilitaryMMSI {
 		for s := range strings.SplitSeq(list, ",") {
@@ -216,7 +206,10 @@ func (c *ingestCmd) adapterOptions() (ingest.Options, error) {
 			if err != nil {
 				return o, fmt.Errorf("--military-mmsi: %w", err)
 			}
-			addShip(m)
+			if o.MilitaryMMSI == nil {
+				o.MilitaryMMSI = map[uint32]bool{}
+			}
+			o.MilitaryMMSI[m] = true
 		}
 	}
 	for _, list := range c.MilitaryICAO {

@@ -83,8 +83,7 @@ parties:
 	if err != nil {
 		t.Fatal(err)
 	}
-	mmsi, icao := a.MilitaryTransponders()
-	opts := ingest.Options{MilitaryMMSI: map[uint32]bool{mmsi[0]: true}, MilitaryICAO: icao, Owners: a}
+	opts := ingest.Options{}.WithAgreement(a)
 	if o := parse("ais", aisLine, opts); !o.Military || o.ClaimedParty != "east" {
 		t.Errorf("listed ship: military %v, claimed party %q; want true, east", o.Military, o.ClaimedParty)
 	}
