@@ -17,8 +17,8 @@ import (
 // send them all again with each, O(n) per alert. GET /v1/incidents/{id} lists them all.
 const MaxAlertEvidence = 20
 
-// withheldEvidence is the line an alert's description starts with when it lists only the
-// latest of an incident's evidence.
+// withheldEvidence is the line an alert's description puts before its evidence lines when
+// they are only the latest of an incident's evidence.
 func withheldEvidence(inc engine.Incident, left int) string {
 	return fmt.Sprintf("%d earlier pieces of evidence are not listed here; incident %d (GET /v1/incidents/%d) lists all %d.",
 		left, inc.ID, inc.ID, left+len(inc.Evidence))
