@@ -20,6 +20,7 @@ import (
 	"github.com/truce-mission/truce/alert"
 	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/api"
+	"github.com/truce-mission/truce/internal/testlog"
 	"github.com/truce-mission/truce/keys"
 	"github.com/truce-mission/truce/ledger"
 	"github.com/truce-mission/truce/reqauth"
@@ -48,20 +49,8 @@ func newWarning(t *testing.T) *warning {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	_, mission, _ := ed25519.GenerateKey(nil)
-	signer, _ := ledger.NewNoteSigner("truce/test", mission)
-	lg, err := ledger.Open(t.Context(), st, ledger.Options{
-		Origin: "truce/test", Signer: signer, Authorize: ledger.AuthorizeAgreement(a), CheckpointInterval: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	l := testlog.Open(t, a)
+	lg, st, mission := l.Log, l.Store, l.Mission
 	ob, err := outbox.New(a, outbox.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -22,9 +22,9 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/api"
 	"github.com/truce-mission/truce/client"
+	"github.com/truce-mission/truce/internal/testlog"
 	"github.com/truce-mission/truce/keys"
 	"github.com/truce-mission/truce/ledger"
-	"github.com/truce-mission/truce/store/sqlite"
 )
 
 type fixture struct {
@@ -40,24 +40,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	_, mission, _ := ed25519.GenerateKey(nil)
-	signer, err := ledger.NewNoteSigner("truce/test", mission)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkey, _ := ledger.VerifierKey("truce/test", mission.Public().(ed25519.PublicKey))
-	lg, err := ledger.Open(t.Context(), st, ledger.Options{
-		Origin: "truce/test", Signer: signer, Authorize: ledger.AuthorizeAgreement(a), CheckpointInterval: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	l := testlog.Open(t, a)
+	lg, vkey := l.Log, l.VerifierKey
 	srv := httptest.NewServer(api.New(api.Config{Log: lg, VerifierKey: vkey, Agreement: a}))
 	t.Cleanup(srv.Close)
 	reader, err := keys.LoadPrivateKey("../examples/keys/analyst-1.key")

@@ -20,11 +20,11 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/alert/outbox"
 	"github.com/truce-mission/truce/api"
+	"github.com/truce-mission/truce/internal/testlog"
 	"github.com/truce-mission/truce/keys"
 	"github.com/truce-mission/truce/ledger"
 	"github.com/truce-mission/truce/obsindex"
 	"github.com/truce-mission/truce/reqauth"
-	"github.com/truce-mission/truce/store/sqlite"
 )
 
 // allIdentities are the example agreement's identities, one or more per role.
@@ -48,21 +48,8 @@ func newIntake(t *testing.T, maxInFlight int) *intake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	_, mission, _ := ed25519.GenerateKey(nil)
-	signer, _ := ledger.NewNoteSigner("truce/test", mission)
-	vkey, _ := ledger.VerifierKey("truce/test", mission.Public().(ed25519.PublicKey))
-	lg, err := ledger.Open(t.Context(), st, ledger.Options{
-		Origin: "truce/test", Signer: signer, Authorize: ledger.AuthorizeAgreement(a), CheckpointInterval: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	l := testlog.Open(t, a)
+	lg, st, vkey := l.Log, l.Store, l.VerifierKey
 	tagger, err := obsindex.NewTagger(a)
 	if err != nil {
 		t.Fatal(err)

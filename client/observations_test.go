@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,10 +15,9 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/api"
 	"github.com/truce-mission/truce/client"
+	"github.com/truce-mission/truce/internal/testlog"
 	"github.com/truce-mission/truce/keys"
-	"github.com/truce-mission/truce/ledger"
 	"github.com/truce-mission/truce/obsindex"
-	"github.com/truce-mission/truce/store/sqlite"
 )
 
 // intakeServer serves the real API over a log in a temporary SQLite store.
@@ -29,20 +27,7 @@ func intakeServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	_, mission, _ := ed25519.GenerateKey(nil)
-	signer, _ := ledger.NewNoteSigner("truce/test", mission)
-	lg, err := ledger.Open(t.Context(), st, ledger.Options{
-		Origin: "truce/test", Signer: signer, Authorize: ledger.AuthorizeAgreement(a), CheckpointInterval: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	lg := testlog.Open(t, a).Log
 	tagger, err := obsindex.NewTagger(a)
 	if err != nil {
 		t.Fatal(err)

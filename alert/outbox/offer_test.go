@@ -3,35 +3,20 @@ package outbox_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/truce-mission/truce/alert/outbox"
+	"github.com/truce-mission/truce/internal/testlog"
 	"github.com/truce-mission/truce/ledger"
-	"github.com/truce-mission/truce/store/sqlite"
 )
 
 // openLog returns a log over a new SQLite store, stamping receipts with the real clock (so
 // with nanoseconds, as in production).
 func openLog(t *testing.T, w *world) *ledger.Log {
 	t.Helper()
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	_, mission, _ := ed25519.GenerateKey(nil)
-	signer, _ := ledger.NewNoteSigner("truce/test", mission)
-	lg, err := ledger.Open(t.Context(), st, ledger.Options{
-		Origin: "truce/test", Signer: signer, Authorize: ledger.AuthorizeAgreement(w.a), CheckpointInterval: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
-	return lg
+	return testlog.Open(t, w.a).Log
 }
 
 // signedObs returns a signed observation entry, not yet received.
