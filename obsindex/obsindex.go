@@ -183,19 +183,11 @@ func (x *Index) Len() int {
 
 // Wait blocks until the index has consumed at least size entries, or ctx ends.
 func (x *Index) Wait(ctx context.Context, size int64) error {
-	for {
+	return follow.WaitFor(ctx, size, func() (int64, <-chan struct{}) {
 		x.mu.RLock()
-		have, ch := x.size, x.changed
-		x.mu.RUnlock()
-		if have >= size {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		defer x.mu.RUnlock()
+		return x.size, x.changed
+	})
 }
 
 // Apply consumes the leaves of entries [start, start+len(leaves)); start must be Size(), or

@@ -140,19 +140,11 @@ func (o *Outbox) Changed() <-chan struct{} {
 
 // Wait blocks until the outbox has consumed at least size entries, or ctx ends.
 func (o *Outbox) Wait(ctx context.Context, size int64) error {
-	for {
+	return follow.WaitFor(ctx, size, func() (int64, <-chan struct{}) {
 		o.mu.RLock()
-		have, ch := o.size, o.changed
-		o.mu.RUnlock()
-		if have >= size {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		defer o.mu.RUnlock()
+		return o.size, o.changed
+	})
 }
 
 // Events returns up to limit events after sequence number after, in order.

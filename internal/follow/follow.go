@@ -166,3 +166,20 @@ func Run(ctx context.Context, lg Log, p Projection, poke, offered <-chan struct{
 		}
 	}
 }
+
+// WaitFor blocks until a projection has consumed at least size entries, or ctx ends. progress
+// returns, under the projection's lock, how many entries it has consumed and the channel it
+// closes when that number grows.
+func WaitFor(ctx context.Context, size int64, progress func() (int64, <-chan struct{})) error {
+	for {
+		have, changed := progress()
+		if have >= size {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,6 +1,11 @@
 package follow
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+)
 
 func TestOffers(t *testing.T) {
 	var o Offers[string]
@@ -34,5 +39,32 @@ func TestOffers(t *testing.T) {
 	o.Drop(7)
 	if o.Len() != 1 {
 		t.Errorf("Len = %d, want 1", o.Len())
+	}
+}
+
+func TestWaitFor(t *testing.T) {
+	var mu sync.Mutex
+	size, changed := int64(0), make(chan struct{})
+	progress := func() (int64, <-chan struct{}) {
+		mu.Lock()
+		defer mu.Unlock()
+		return size, changed
+	}
+	done := make(chan error)
+	go func() { done <- WaitFor(context.Background(), 2, progress) }()
+	for range 2 {
+		mu.Lock()
+		size++
+		close(changed)
+		changed = make(chan struct{})
+		mu.Unlock()
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("WaitFor: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := WaitFor(ctx, 3, progress); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitFor past the size with ctx cancelled: %v, want context.Canceled", err)
 	}
 }
