@@ -18,10 +18,8 @@ type Options struct {
 	// MilitaryMMSI lists ships known to be naval or military (from the agreement).
 	MilitaryMMSI map[uint32]bool
 	// MilitaryICAO lists ICAO 24-bit address ranges allocated to military aircraft (from the
-	// agreement), inclusive.
+	// agreement), inclusive; a single aircraft is a range of one.
 	MilitaryICAO []ICAORange
-	// MilitaryICAOList lists individual aircraft addresses known to be military.
-	MilitaryICAOList map[uint32]bool
 	// Owners, when set, names the party a military transponder belongs to (the agreement,
 	// whose lists also fill the fields above): [feeds.Parse] gives an observation from one of
 	// them that names no party that party as its claimed party.
@@ -68,11 +66,8 @@ type Sink interface {
 // itself (an I/O error); bad records are rejections, never errors.
 type ParseFunc func(r io.Reader, opts Options, sink Sink) error
 
-// IsMilitaryICAO reports whether an address is in the agreement's military lists or ranges.
+// IsMilitaryICAO reports whether an address is in the agreement's military ranges.
 func (o *Options) IsMilitaryICAO(addr uint32) bool {
-	if o.MilitaryICAOList[addr] {
-		return true
-	}
 	for _, r := range o.MilitaryICAO {
 		if addr >= r.Lo && addr <= r.Hi {
 			return true

@@ -102,7 +102,7 @@ func TestTraceMilitary(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := options()
-	list.MilitaryICAOList = map[uint32]bool{0xAC671B: true}
+	list.MilitaryICAO = []ingest.ICAORange{{Lo: 0xAC671B, Hi: 0xAC671B}}
 	flagged := bytes.Replace(b, []byte(`"dbFlags":0`), []byte(`"dbFlags":1`), 1)
 	for name, c := range map[string]*ingesttest.Collector{
 		"agreement list": parseBytes(t, b, list),
@@ -144,7 +144,7 @@ func TestGzip(t *testing.T) {
 // 2020-06-30): 10,397 state vectors, one without a position.
 func TestOpenSky(t *testing.T) {
 	opts := options()
-	opts.MilitaryICAOList = map[uint32]bool{0x3B7777: true}
+	opts.MilitaryICAO = []ingest.ICAORange{{Lo: 0x3B7777, Hi: 0x3B7777}}
 	c := parseFile(t, "adsb/military_inflight_refuelling.json.gz", opts)
 	if len(c.Rej) > 0 {
 		t.Fatalf("rejections: %q", c.Rejected()[:min(5, len(c.Rej))])

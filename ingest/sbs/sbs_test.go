@@ -42,7 +42,7 @@ func TestParse(t *testing.T) {
 		d3 = "2024/03/01,12:01:31.000,2024/03/01,12:01:31.050"
 	)
 	mil := options()
-	mil.MilitaryICAOList = map[uint32]bool{0x43C6F1: true}
+	mil.MilitaryICAO = []ingest.ICAORange{{Lo: 0x43C6F1, Hi: 0x43C6F1}}
 	milRange := options()
 	milRange.MilitaryICAO = []ingest.ICAORange{{Lo: 0x3B0000, Hi: 0x3BFFFF}}
 	tests := []struct {
@@ -285,7 +285,7 @@ func TestRealistic(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := options()
-	opts.MilitaryICAOList = map[uint32]bool{0x3B7777: true}
+	opts.MilitaryICAO = []ingest.ICAORange{{Lo: 0x3B7777, Hi: 0x3B7777}}
 	var c ingesttest.Collector
 	if err := sbs.Parse(bytes.NewReader(in), opts, &c); err != nil {
 		t.Fatal(err)
