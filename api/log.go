@@ -188,7 +188,7 @@ func (h *logHandlers) append(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	h.offer([]outbox.Appended{{Entry: e, Receipt: rec}})
+	h.offer([]outbox.Appended{{Receipt: rec}})
 	status := http.StatusCreated
 	if rec.Duplicate {
 		status = http.StatusOK

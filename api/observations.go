@@ -224,7 +224,7 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 			res.Zones, res.Rules = h.tagger.Tag(&obs[i])
 			if !res.Duplicate {
 				offered = append(offered, h.index.Record(idx, ident.ID, receipts[j].Received, obs[i], res.Zones, res.Rules))
-				appended = append(appended, outbox.Appended{Entry: entries[j], Receipt: receipts[j], Observation: &obs[i]})
+				appended = append(appended, outbox.Appended{Receipt: receipts[j], Observation: &obs[i]})
 			}
 		}
 		h.index.Offer(offered)

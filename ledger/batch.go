@@ -29,10 +29,19 @@ const BatchSignedMessagePrefix = "truce/batch/v1\n"
 // BatchProof places one entry in a signed batch: the submitter signed the root of an
 // RFC 6962 Merkle tree over the batch's item digests ([BatchDigest]), and the proof leads
 // from the entry's digest to that root.
+//
+// A leaf carries the proof in one of two forms. In the path form the leaf holds the audit
+// path, and the entry can be checked alone ([Verify]). In the run form (Run set) it holds
+// only n and i: the batch was logged whole, its n entries at consecutive indexes in order,
+// and those entries are the proof, their digests giving the root ([VerifyRun]). The log
+// writes the run form when a whole batch of two or more entries is appended together, as the
+// intake does; it saves the path's ~47 bytes per level in every leaf (half of a typical
+// observation's leaf at a batch of 1,000).
 type BatchProof struct {
 	Size  int64       // N, entries in the batch
 	Index int64       // this entry's position, 0-based
-	Path  []tlog.Hash // audit path from the entry's digest to the batch root
+	Path  []tlog.Hash // audit path from the entry's digest to the batch root; nil when unknown (a parsed run-form leaf)
+	Run   bool        // the leaf is in run form: no path in it; its batch's entries are the proof
 }
 
 // BatchDigest returns the item digest of a would-be entry: the RFC 6962 leaf hash of its
@@ -77,22 +86,31 @@ func BatchRoot(digests []tlog.Hash) (tlog.Hash, []BatchProof) {
 // its half followed by the other half's hash. So each node is hashed once: 2n hashes for all
 // the paths, where a proof per leaf (tlog.ProveRecord) rehashed the incomplete subtrees each
 // time.
+//
+// With paths nil it computes the tree hash alone.
 func subtreeProofs(d []tlog.Hash, paths [][]tlog.Hash) tlog.Hash {
 	n := len(d)
 	if n == 1 {
 		return d[0]
 	}
 	k := 1 << (bits.Len(uint(n-1)) - 1)
-	left := subtreeProofs(d[:k], paths[:k])
-	right := subtreeProofs(d[k:], paths[k:])
-	for i := range k {
-		paths[i] = append(paths[i], right)
+	var lp, rp [][]tlog.Hash
+	if paths != nil {
+		lp, rp = paths[:k], paths[k:]
 	}
-	for i := k; i < n; i++ {
-		paths[i] = append(paths[i], left)
+	left := subtreeProofs(d[:k], lp)
+	right := subtreeProofs(d[k:], rp)
+	for i := range lp {
+		lp[i] = append(lp[i], right)
+	}
+	for i := range rp {
+		rp[i] = append(rp[i], left)
 	}
 	return tlog.NodeHash(left, right)
 }
+
+// batchTreeHash returns the RFC 6962 tree hash of 1 or more digests.
+func batchTreeHash(digests []tlog.Hash) tlog.Hash { return subtreeProofs(digests, nil) }
 
 // BatchSignedMessage returns the bytes a submitter signs for a batch of n entries whose
 // digests have the Merkle tree hash root:
@@ -164,7 +182,8 @@ func (e *Entry) SetBatchSignature(p BatchProof, sig []byte) error {
 	return nil
 }
 
-// Batch returns e's batch proof, and false for an entry signed alone (or not signed).
+// Batch returns e's batch proof, and false for an entry signed alone (or not signed). The
+// path is nil for an entry parsed from a leaf in run form.
 func (e *Entry) Batch() (BatchProof, bool) {
 	if e.batch == nil {
 		return BatchProof{}, false
@@ -203,6 +222,9 @@ func batchPathLen(i, n int64) int {
 // batchRoot recomputes the root of e's batch from its digest and audit path.
 func (e *Entry) batchRoot() (tlog.Hash, error) {
 	p := e.batch
+	if p.Run && p.Path == nil {
+		return tlog.Hash{}, fieldErr("batch", ErrRunOnly, fmt.Sprintf("entry %d of a batch of %d logged as a run carries no path: check it with the batch's entries (ledger.VerifyRun)", p.Index, p.Size))
+	}
 	if err := checkBatchShape(*p); err != nil {
 		return tlog.Hash{}, err
 	}
@@ -247,7 +269,7 @@ func (tlogHasher) HashChildren(l, r []byte) []byte {
 func (tlogHasher) Size() int { return tlog.HashSize }
 
 // appendBatch appends the leaf's batch field, `,"batch":{"n":N,"i":I,"path":[...]}`, or
-// nothing for an entry signed alone.
+// `,"batch":{"n":N,"i":I}` in run form, or nothing for an entry signed alone.
 func (e *Entry) appendBatch(b []byte) []byte {
 	p := e.batch
 	if p == nil {
@@ -257,6 +279,9 @@ func (e *Entry) appendBatch(b []byte) []byte {
 	b = strconv.AppendInt(b, p.Size, 10)
 	b = append(b, `,"i":`...)
 	b = strconv.AppendInt(b, p.Index, 10)
+	if p.Run {
+		return append(b, '}')
+	}
 	b = append(b, `,"path":[`...)
 	for i, h := range p.Path {
 		if i > 0 {
@@ -271,8 +296,11 @@ func (e *Entry) appendBatch(b []byte) []byte {
 
 // batchLeafSize is the most bytes appendBatch adds for e.
 func (e *Entry) batchLeafSize() int {
-	if e.batch == nil {
+	switch {
+	case e.batch == nil:
 		return 0
+	case e.batch.Run:
+		return 64
 	}
 	return 64 + len(e.batch.Path)*47 // 44 base64 characters, quotes and a comma per hash
 }
@@ -292,7 +320,7 @@ func (r *rawBatch) parse() (*BatchProof, error) {
 	case r.I == nil:
 		return nil, fieldErr("batch.i", ErrMalformed, "missing")
 	case r.Path == nil:
-		return nil, fieldErr("batch.path", ErrMalformed, "missing")
+		return parseRun(*r.N, *r.I)
 	}
 	p := &BatchProof{Size: *r.N, Index: *r.I, Path: make([]tlog.Hash, len(*r.Path))}
 	for i, s := range *r.Path {
@@ -311,3 +339,87 @@ func (r *rawBatch) parse() (*BatchProof, error) {
 	}
 	return p, nil
 }
+
+// parseRun checks the batch field of a leaf in run form. A batch of one has no run form: its
+// path is empty, so the path form is as short and the entry stays checkable alone.
+func parseRun(n, i int64) (*BatchProof, error) {
+	if err := checkBatchShape(BatchProof{Size: n, Index: i, Path: make([]tlog.Hash, batchPathLen(max(0, min(i, n-1)), max(1, n)))}); err != nil {
+		return nil, err // the size and index, as in path form
+	}
+	if n == 1 {
+		return nil, fieldErr("batch.path", ErrMalformed, "missing (a batch of one entry carries its empty path)")
+	}
+	return &BatchProof{Size: n, Index: i, Run: true}, nil
+}
+
+// IsRun reports whether e's leaf is in run form: an entry of a batch logged whole, whose
+// signature is checked with all the batch's entries ([VerifyRun]).
+func (e *Entry) IsRun() bool { return e.batch != nil && e.batch.Run }
+
+// RunStart returns the log index of the first entry of the run that the entry at log index
+// idx belongs to, and the run's length: the entries to read for [VerifyRun]. ok is false for
+// an entry not in run form.
+func (e *Entry) RunStart(idx int64) (first, n int64, ok bool) {
+	if !e.IsRun() {
+		return 0, 0, false
+	}
+	return idx - e.batch.Index, e.batch.Size, true
+}
+
+// VerifyRun checks the signature of a batch logged as a run: es must be its entries, as read
+// from consecutive log indexes, entry i of the batch at es[i], all in run form, by one
+// submitter, with one signature. It recomputes the batch root from their digests and checks
+// the signature over [BatchSignedMessage] with pub, remembering it as [Verify] does. An
+// error is a *[RunError] naming the entry at fault (0 when the signature fails).
+func VerifyRun(es []*Entry, pub ed25519.PublicKey) error {
+	return verifyRun(es, pub, &batchSigs)
+}
+
+func verifyRun(es []*Entry, pub ed25519.PublicKey, c *batchCache) error {
+	if len(es) == 0 {
+		return &RunError{0, fieldErr("batch", ErrMalformed, "no entry")}
+	}
+	first := es[0]
+	if first == nil || !first.ok || !first.IsRun() {
+		return &RunError{0, fieldErr("batch", ErrMalformed, "not an entry of a batch logged as a run")}
+	}
+	n := first.batch.Size
+	if first.batch.Index != 0 {
+		return &RunError{0, fieldErr("batch.i", ErrMalformed, fmt.Sprintf("entry %d of a batch of %d where its entry 0 belongs", first.batch.Index, n))}
+	}
+	if int64(len(es)) != n {
+		return &RunError{min(int64(len(es)), n) - 1, fieldErr("batch.n", ErrMalformed, fmt.Sprintf("the run of a batch of %d has %d entries here", n, len(es)))}
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return &RunError{0, fieldErr("signature", ErrBadSignature, fmt.Sprintf("public key of identity %q has %d bytes, want %d", first.submitter, len(pub), ed25519.PublicKeySize))}
+	}
+	digests := make([]tlog.Hash, n)
+	for i, e := range es {
+		switch {
+		case e == nil || !e.ok || !e.IsRun():
+			return &RunError{int64(i), fieldErr("batch", ErrMalformed, fmt.Sprintf("not in run form, inside the run of a batch of %d", n))}
+		case e.batch.Size != n || e.batch.Index != int64(i):
+			return &RunError{int64(i), fieldErr("batch.i", ErrMalformed, fmt.Sprintf("entry %d of a batch of %d where entry %d of a batch of %d belongs", e.batch.Index, e.batch.Size, i, n))}
+		case e.submitter != first.submitter:
+			return &RunError{int64(i), fieldErr("submitter", ErrMalformed, fmt.Sprintf("%q in a batch by %q", e.submitter, first.submitter))}
+		case !bytes.Equal(e.sig, first.sig):
+			return &RunError{int64(i), fieldErr("sig", ErrBadSignature, "differs from the signature of the batch's first entry")}
+		}
+		digests[i] = e.Digest()
+	}
+	root := batchTreeHash(digests)
+	if !c.verify(pub, BatchSignedMessage(first.submitter, n, root), first.sig) {
+		return &RunError{0, fieldErr("signature", ErrBadSignature, fmt.Sprintf("does not verify for identity %q over the %d entries of the run", first.submitter, n))}
+	}
+	return nil
+}
+
+// RunError is a failed check of a run ([VerifyRun]): Entry is the position in the run of the
+// entry at fault.
+type RunError struct {
+	Entry int64
+	Err   error
+}
+
+func (e *RunError) Error() string { return fmt.Sprintf("entry %d of the run: %v", e.Entry, e.Err) }
+func (e *RunError) Unwrap() error { return e.Err }

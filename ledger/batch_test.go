@@ -285,14 +285,14 @@ func TestSetBatchSignatureErrors(t *testing.T) {
 		sentinel error
 		want     string
 	}{
-		{"zero size", BatchProof{0, 0, nil}, sig, ErrMalformed, "batch.n: batch of 0 entries, want at least 1"},
-		{"negative size", BatchProof{-1, 0, nil}, sig, ErrMalformed, "batch.n:"},
-		{"too large", BatchProof{MaxBatchSize + 1, 0, path(13)}, sig, ErrTooLarge, "batch.n: batch of 4097 entries, at most 4096"},
-		{"index past the end", BatchProof{4, 4, path(2)}, sig, ErrMalformed, "batch.i: entry 4 of a batch of 4"},
-		{"negative index", BatchProof{4, -1, path(2)}, sig, ErrMalformed, "batch.i: entry -1 of a batch of 4"},
-		{"path too short", BatchProof{4, 1, path(1)}, sig, ErrMalformed, "batch.path: 1 hashes, want 2 for entry 1 of a batch of 4"},
-		{"path too long", BatchProof{1, 0, path(1)}, sig, ErrMalformed, "batch.path: 1 hashes, want 0 for entry 0 of a batch of 1"},
-		{"short signature", BatchProof{4, 1, path(2)}, sig[:63], ErrMalformed, "signature: 63 bytes, want 64"},
+		{"zero size", BatchProof{Size: 0, Index: 0, Path: nil}, sig, ErrMalformed, "batch.n: batch of 0 entries, want at least 1"},
+		{"negative size", BatchProof{Size: -1, Index: 0, Path: nil}, sig, ErrMalformed, "batch.n:"},
+		{"too large", BatchProof{Size: MaxBatchSize + 1, Index: 0, Path: path(13)}, sig, ErrTooLarge, "batch.n: batch of 4097 entries, at most 4096"},
+		{"index past the end", BatchProof{Size: 4, Index: 4, Path: path(2)}, sig, ErrMalformed, "batch.i: entry 4 of a batch of 4"},
+		{"negative index", BatchProof{Size: 4, Index: -1, Path: path(2)}, sig, ErrMalformed, "batch.i: entry -1 of a batch of 4"},
+		{"path too short", BatchProof{Size: 4, Index: 1, Path: path(1)}, sig, ErrMalformed, "batch.path: 1 hashes, want 2 for entry 1 of a batch of 4"},
+		{"path too long", BatchProof{Size: 1, Index: 0, Path: path(1)}, sig, ErrMalformed, "batch.path: 1 hashes, want 0 for entry 0 of a batch of 1"},
+		{"short signature", BatchProof{Size: 4, Index: 1, Path: path(2)}, sig[:63], ErrMalformed, "signature: 63 bytes, want 64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := NewEntry(KindNote, "monitor-1", testTime, []byte(`{}`))
@@ -307,7 +307,7 @@ func TestSetBatchSignatureErrors(t *testing.T) {
 		})
 	}
 	received, _ := testEntry(t).Receive(testTime)
-	if err := received.SetBatchSignature(BatchProof{1, 0, nil}, sig); !errors.Is(err, ErrMalformed) {
+	if err := received.SetBatchSignature(BatchProof{Size: 1, Index: 0, Path: nil}, sig); !errors.Is(err, ErrMalformed) {
 		t.Errorf("received entry: %v", err)
 	}
 }
@@ -356,7 +356,7 @@ func TestBatchTamper(t *testing.T) {
 			if tc.payload != "" {
 				payload = tc.payload
 			}
-			p := BatchProof{good.Size, good.Index, slices.Clone(good.Path)}
+			p := BatchProof{Size: good.Size, Index: good.Index, Path: slices.Clone(good.Path)}
 			if tc.p != nil {
 				p = tc.p(p)
 			}
@@ -510,8 +510,10 @@ func TestParseBatchLeafErrors(t *testing.T) {
 		{"negative index", strings.Replace(good, `"i":2`, `"i":-2`, 1), "parsing leaf: batch.i:"},
 		{"negative zero", strings.Replace(good, `"i":2`, `"i":-0`, 1), "parsing leaf: batch.path: 1 hashes, want 2 for entry 0"}, // -0 decodes as 0
 		{"path too long", strings.Replace(good, h, h+","+h, 1), "parsing leaf: batch.path: 2 hashes, want 1 for entry 2 of a batch of 3"},
-		{"path missing", strings.Replace(good, `,"path":[`+h+`]`, ``, 1), "parsing leaf: batch.path: missing"},
-		{"path null", strings.Replace(good, `[`+h+`]`, `null`, 1), "parsing leaf: batch.path: missing"},
+		{"path missing from a batch of one", strings.Replace(good, `"n":3,"i":2,"path":[`+h+`]`, `"n":1,"i":0`, 1), "parsing leaf: batch.path: missing (a batch of one entry carries its empty path)"},
+		{"run form too large", strings.Replace(good, `"n":3,"i":2,"path":[`+h+`]`, `"n":5000,"i":0`, 1), "parsing leaf: batch.n: batch of 5000 entries, at most 4096"},
+		{"run form index out of range", strings.Replace(good, `"i":2,"path":[`+h+`]`, `"i":3`, 1), "parsing leaf: batch.i: entry 3 of a batch of 3"},
+		{"path null", strings.Replace(good, `[`+h+`]`, `null`, 1), "not in canonical leaf form"},
 		{"size missing", strings.Replace(good, `"n":3,`, ``, 1), "parsing leaf: batch.n: missing"},
 		{"index missing", strings.Replace(good, `"i":2,`, ``, 1), "parsing leaf: batch.i: missing"},
 		{"short hash", strings.Replace(good, h, `"AAAA"`, 1), "parsing leaf: batch.path: hash 0 is not the padded base64 of 32 bytes"},

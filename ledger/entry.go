@@ -63,6 +63,10 @@ const SignedMessagePrefix = "truce/entry/v1\n"
 // as the tree's shape gives for i and n ("path":[] when n is 1). An entry signed alone has
 // no "batch" field.
 //
+// A batch of two or more entries logged whole, its entries at consecutive indexes in order,
+// is in run form: "batch":{"n":N,"i":I} without "path", the batch's entries being the proof
+// (see [BatchProof] and [VerifyRun]).
+//
 // Everything before "received" is what the submitter is responsible for: what it signed
 // ([Entry.SignedMessage]) and, for a batch entry, the proof that ties it to the signature;
 // "received" is the log's. [ParseLeaf] accepts exactly these bytes and nothing else: a leaf
@@ -153,7 +157,8 @@ func (e *Entry) mutable() error {
 // [Entry.Digest] and the audit path and checks the batch signature over
 // [BatchSignedMessage]. It remembers the batch signatures it verified (a few thousand, in
 // memory shared by all callers), so the other entries of a batch cost hashing only, not an
-// ed25519 verification each.
+// ed25519 verification each. An entry parsed from a leaf in run form carries no path: Verify
+// fails for it with [ErrRunOnly], and [VerifyRun] checks it with the rest of its batch.
 func Verify(e *Entry, pub ed25519.PublicKey) error { return verifyEntry(e, pub, &batchSigs) }
 
 // verifyEntry is Verify with the batch signature cache c.
@@ -462,6 +467,9 @@ func (e *Entry) String() string {
 	fmt.Fprintf(&b, "%s by %q at %s", e.kind, e.submitter, e.submitted.Format(time.RFC3339Nano))
 	if e.batch != nil {
 		fmt.Fprintf(&b, ", entry %d of a signed batch of %d", e.batch.Index, e.batch.Size)
+		if e.batch.Run {
+			b.WriteString(" logged as a run")
+		}
 	}
 	if e.leaf != nil {
 		fmt.Fprintf(&b, ", received %s, leaf hash %s", e.received.Format(time.RFC3339Nano), e.hash)

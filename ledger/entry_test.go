@@ -235,6 +235,10 @@ func FuzzParseLeaf(f *testing.F) {
 		es := testBatch(f, n)
 		r, _ := es[n-1].Receive(testTime.Add(time.Second))
 		f.Add(r.Leaf())
+		if n > 1 { // and in run form
+			r, _ := inRunForm(es)[n-1].Receive(testTime.Add(time.Second))
+			f.Add(r.Leaf())
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := ParseLeaf(b)
@@ -248,6 +252,15 @@ func FuzzParseLeaf(f *testing.F) {
 		n, err := NewEntry(e.Kind(), e.Submitter(), e.Submitted(), e.Payload())
 		if err != nil {
 			t.Fatalf("parsed entry's parts refused: %v", err)
+		}
+		if e.IsRun() {
+			// Run form has no constructor outside the log: the leaf must re-encode, and an
+			// entry alone must not verify.
+			if err := Verify(e, testPub); !errors.Is(err, ErrRunOnly) {
+				t.Fatalf("run-form entry checked alone: %v", err)
+			}
+			_ = VerifyRun([]*Entry{e}, testPub)
+			return
 		}
 		if p, ok := e.Batch(); ok {
 			if err := n.SetBatchSignature(p, e.Signature()); err != nil {

@@ -19,6 +19,9 @@ var (
 	ErrBadSignature = errors.New("bad signature")
 	// ErrUnknownIdentity marks a submitter that is not an identity of the agreement.
 	ErrUnknownIdentity = errors.New("unknown identity")
+	// ErrRunOnly marks an entry in run form checked alone: its leaf carries no audit path,
+	// and its batch's entries are needed to check its signature ([VerifyRun]).
+	ErrRunOnly = errors.New("checkable only with its batch's entries")
 	// ErrKeyConflict marks an idempotency key already used for a different entry.
 	ErrKeyConflict = errors.New("idempotency key already used for a different entry")
 	// ErrRange marks an index or tree size outside the log.
@@ -36,7 +39,7 @@ var (
 // instance `signature: does not verify for identity "east-liaison"`, and unwraps to one of
 // the sentinels above.
 type FieldError struct {
-	Field string // "kind", "submitter", "submitted", "received", "payload", "signature", "batch.n", "batch.i", "batch.path" or "entry"
+	Field string // "kind", "submitter", "submitted", "received", "payload", "signature", "batch", "batch.n", "batch.i", "batch.path", "sig" or "entry"
 	Msg   string // what is wrong, quoting the bad value
 	Err   error  // the sentinel
 }

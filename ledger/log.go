@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -68,6 +69,10 @@ type Receipt struct {
 	// Duplicate is set when the idempotency key had already been used for this entry: the
 	// receipt is the original one and nothing was appended.
 	Duplicate bool
+	// Entry is the entry as logged, received, with its leaf (nil for a duplicate). A whole
+	// batch is logged in run form (see [BatchProof]), so its leaves differ from what
+	// [Entry.Receive] would make of the entries given.
+	Entry *Entry
 }
 
 // Log is the evidence ledger: an append-only Merkle log of entries over a [store.Store].
@@ -124,7 +129,9 @@ type keyRecord struct {
 // request is one Append or AppendBatch call: its entries stay together in one store
 // transaction.
 type request struct {
-	prefixes [][]byte // leaf bytes up to the receipt time, with room for it
+	given    []*Entry // as the caller gave them
+	entries  []*Entry // as logged: given, or for a whole batch copies in run form
+	prefixes [][]byte // leaf bytes of entries up to the receipt time, with room for it
 	keys     []string // nil, or parallel to prefixes
 	digests  [][sha256.Size]byte
 
@@ -326,6 +333,7 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 		return nil, fmt.Errorf("appending: %w: %d entries in one batch, at most %d", ErrTooLarge, len(es), l.maxBatch)
 	}
 	r := &request{
+		given:    es,
 		prefixes: make([][]byte, len(es)),
 		receipts: make([]Receipt, len(es)),
 		done:     make(chan struct{}),
@@ -351,15 +359,17 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 			}
 			return nil, err
 		}
-		// Room for the receipt time (at most 35 bytes) and the closing `"}`.
-		p := e.appendPrefix(make([]byte, 0, e.leafSizeHint()+40))
-		r.prefixes[i] = p
 		if keyed && keys[i] != "" {
 			if len(keys[i]) > MaxKeyLen {
 				return nil, fmt.Errorf("%sidempotency key: %w: %d bytes, at most %d", where(i), ErrMalformed, len(keys[i]), MaxKeyLen)
 			}
 			r.digests[i] = e.submissionDigest()
 		}
+	}
+	if batch && wholeBatch(es) {
+		r.setForm(inRunForm(es))
+	} else {
+		r.setForm(es)
 	}
 	// The sequencer checks the keys: against those it wrote lately, held in memory, and,
 	// through the store's unique index on keys, against all others as it writes (see
@@ -387,6 +397,61 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 		return nil, r.err
 	}
 	return r.receipts, nil
+}
+
+// setForm makes the request log es: their leaf prefixes, in one allocation.
+func (r *request) setForm(es []*Entry) {
+	r.entries = es
+	size := 0
+	for _, e := range es {
+		// Room for the receipt time (at most 35 bytes) and the closing `"}`.
+		size += e.leafSizeHint() + 40
+	}
+	buf := make([]byte, 0, size)
+	for i, e := range es {
+		start := len(buf)
+		buf = e.appendPrefix(buf)
+		end := start + e.leafSizeHint() + 40
+		if len(buf) > end { // the hint fell short: give this prefix its own array
+			r.prefixes[i] = append([]byte(nil), buf[start:]...)
+			buf = buf[:start]
+			continue
+		}
+		r.prefixes[i] = buf[start:len(buf):end]
+		buf = buf[:end]
+	}
+}
+
+// wholeBatch reports whether es is a whole signed batch of two or more entries, in order:
+// entry i of a batch of len(es), all by one submitter under one signature. Appended
+// together, such entries are logged in run form.
+func wholeBatch(es []*Entry) bool {
+	if len(es) < 2 || es[0].batch == nil {
+		return false
+	}
+	first := es[0]
+	for i, e := range es {
+		if e.batch == nil || e.batch.Size != int64(len(es)) || e.batch.Index != int64(i) ||
+			e.submitter != first.submitter || !bytes.Equal(e.sig, first.sig) {
+			return false
+		}
+	}
+	return true
+}
+
+// inRunForm returns copies of es, a whole batch, in run form.
+func inRunForm(es []*Entry) []*Entry {
+	copies := make([]Entry, len(es))
+	proofs := make([]BatchProof, len(es))
+	out := make([]*Entry, len(es))
+	for i, e := range es {
+		proofs[i] = *e.batch
+		proofs[i].Run = true
+		copies[i] = *e
+		copies[i].batch = &proofs[i]
+		out[i] = &copies[i]
+	}
+	return out
 }
 
 func keyConflict(key string, index int64) error {

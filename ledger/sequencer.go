@@ -82,7 +82,18 @@ func (l *Log) commit(batch []*request, lookup bool) {
 	for _, r := range batch {
 		saved, nLeaves, nHashes := work, len(b.Leaves), len(b.Hashes)
 		var added []string
-		err := func() error {
+		undo := func() { // take the request's entries back out of the batch
+			work = saved
+			b.Leaves, b.LeafHash, b.Keys = b.Leaves[:nLeaves], b.LeafHash[:nLeaves], b.Keys[:nLeaves]
+			b.Hashes = b.Hashes[:nHashes]
+			for _, k := range added {
+				delete(pending, k)
+			}
+			added = nil
+		}
+		sequence := func() error {
+			run := r.entries[0].IsRun()
+			var received []Entry // the entries as logged, one allocation for the request
 			for i, prefix := range r.prefixes {
 				key := ""
 				if r.keys != nil {
@@ -96,6 +107,9 @@ func (l *Log) commit(batch []*request, lookup bool) {
 					if found {
 						if rec.digest != r.digests[i] {
 							return keyConflict(key, rec.receipt.Index)
+						}
+						if run {
+							return errRunGap
 						}
 						r.receipts[i] = rec.receipt
 						r.receipts[i].Duplicate = true
@@ -112,22 +126,31 @@ func (l *Log) commit(batch []*request, lookup bool) {
 				b.LeafHash = append(b.LeafHash, h)
 				b.Hashes = append(b.Hashes, hashes...)
 				b.Keys = append(b.Keys, key)
+				if received == nil {
+					received = make([]Entry, len(r.entries))
+				}
+				e := &received[i]
+				*e = *r.entries[i]
+				e.received, e.leaf, e.hash = t, leaf, h
 				r.receipts[i] = Receipt{Index: work.size - 1, LeafHash: h, Received: t}
 				if key != "" {
 					pending[key] = keyRecord{receipt: r.receipts[i], digest: r.digests[i]}
 					added = append(added, key)
 				}
+				r.receipts[i].Entry = e
 			}
 			return nil
-		}()
+		}
+		err := sequence()
+		if errors.Is(err, errRunGap) {
+			// An entry of a whole batch was logged before: the others are logged without
+			// it, so the run would have a gap, and go in path form, each its own proof.
+			undo()
+			r.setForm(r.given)
+			err = sequence()
+		}
 		if err != nil {
-			// The request fails alone: take its entries back out of the batch.
-			work = saved
-			b.Leaves, b.LeafHash, b.Keys = b.Leaves[:nLeaves], b.LeafHash[:nLeaves], b.Keys[:nLeaves]
-			b.Hashes = b.Hashes[:nHashes]
-			for _, k := range added {
-				delete(pending, k)
-			}
+			undo() // the request fails alone
 			r.err = err
 			close(r.done)
 			continue
@@ -173,6 +196,9 @@ func (l *Log) commit(batch []*request, lookup bool) {
 		close(r.done)
 	}
 }
+
+// errRunGap stops the sequencing of a whole batch one of whose entries is a duplicate.
+var errRunGap = errors.New("a whole batch with an entry logged before")
 
 // knownKey finds an idempotency key used before: in this batch, among the keys the
 // sequencer wrote since keyFloor, or, with lookup, in the store.

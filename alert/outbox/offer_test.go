@@ -66,10 +66,10 @@ func (w *world) offerScript() [][]*ledger.Entry {
 	return batches
 }
 
-func appended(es []*ledger.Entry, rs []ledger.Receipt) []outbox.Appended {
-	as := make([]outbox.Appended, len(es))
-	for i := range es {
-		as[i] = outbox.Appended{Entry: es[i], Receipt: rs[i]}
+func appended(rs []ledger.Receipt) []outbox.Appended {
+	as := make([]outbox.Appended, len(rs))
+	for i := range rs {
+		as[i] = outbox.Appended{Receipt: rs[i]}
 	}
 	return as
 }
@@ -118,13 +118,13 @@ func TestOfferedIsReplayed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		offers = append(offers, appended(b, rs))
+		offers = append(offers, appended(rs))
 		if i == 1 { // resubmitted: duplicates' receipts, nothing appended
 			rs, err := lg.AppendBatch(t.Context(), b, keys)
 			if err != nil || !rs[0].Duplicate {
 				t.Fatalf("resubmitting: %v, %+v", err, rs)
 			}
-			offers = append(offers, appended(b, rs))
+			offers = append(offers, appended(rs))
 		}
 	}
 	// Batch 2 (after the duplicates) comes before batch 1.
@@ -178,7 +178,7 @@ func TestFollowOffered(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i != 2 { // batch 2's offer never comes: read from the log
-			ob.Offer(appended(b, rs))
+			ob.Offer(appended(rs))
 		}
 	}
 	if err := ob.Wait(t.Context(), lg.Size()); err != nil {

@@ -234,10 +234,9 @@ func (o *Outbox) apply(start int64, entries []*ledger.Entry, decoded []*ingest.O
 	return nil
 }
 
-// Appended is an entry the node appended, as its submitter signed it (not yet received), and
-// the log's receipt for it.
+// Appended is the log's receipt for an entry the node appended, with the entry as logged in
+// it (ledger.Receipt.Entry).
 type Appended struct {
-	Entry   *ledger.Entry
 	Receipt ledger.Receipt
 	// Observation, for an observation entry, is its payload as feeds.DecodeRecord decodes
 	// it (the intake's decoding, which the engine then need not repeat); nil otherwise.
@@ -255,10 +254,9 @@ type offer struct {
 const maxOffered = 1 << 16
 
 // Offer hands the outbox entries the node has just appended, so that [Follow] need not read
-// them back from the log and parse them. Each is received at its receipt's time, as the log
-// did; one whose leaf hash then differs from the receipt's (which would make it another entry
-// than the one logged) is not taken, nor are duplicates' receipts (nothing was appended) and
-// entries the outbox already holds. Follow applies the entries in log order, each once,
+// them back from the log and parse them: the entries as the log received them, which the
+// receipts carry. A receipt without its entry is not taken, nor are duplicates' receipts
+// (nothing was appended) and entries the outbox already holds. Follow applies the entries in log order, each once,
 // whichever way it came: the alerts are the same as from reading the log. Offer does not
 // wait for the engine.
 func (o *Outbox) Offer(as []Appended) {
@@ -270,10 +268,10 @@ func (o *Outbox) Offer(as []Appended) {
 		if ap.Receipt.Duplicate {
 			continue
 		}
-		r, err := ap.Entry.Receive(ap.Receipt.Received)
-		if err != nil || r.LeafHash() != ap.Receipt.LeafHash {
-			o.logger.Warn("offered entry differs from the one logged; reading it from the log",
-				slog.Int64("index", ap.Receipt.Index), slog.Any("error", err))
+		r := ap.Receipt.Entry
+		if r == nil || r.LeafHash() != ap.Receipt.LeafHash {
+			o.logger.Warn("offered receipt without the entry logged; reading it from the log",
+				slog.Int64("index", ap.Receipt.Index))
 			continue
 		}
 		received[i] = offer{r, ap.Observation}

@@ -335,12 +335,16 @@ func VerifyArchive(a *Archive, opts Options) *Report {
 // worker takes consecutive entries, so the entries of a batch mostly share one worker and
 // ledger.Verify's cache of batch signatures: a batch costs one ed25519 verification, or
 // one per worker it spans.
+//
+// An entry in run form is checked with its whole batch (ledger.VerifyRun) once every leaf
+// is parsed, since the run may span two workers' shares.
 func checkEntries(leaves [][]byte, hashes []tlog.Hash, keys ledger.KeyFunc) []Problem {
 	n := len(leaves)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
 	chunk := (n + workers - 1) / max(workers, 1)
 	results := make([][]Problem, workers)
-	received := make([]time.Time, n) // for the order check; zero if unparsed
+	received := make([]time.Time, n)   // for the order check; zero if unparsed
+	parsed := make([]*ledger.Entry, n) // entries in run form, for checkRuns
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -357,6 +361,10 @@ func checkEntries(leaves [][]byte, hashes []tlog.Hash, keys ledger.KeyFunc) []Pr
 				}
 				received[i] = e.Received()
 				if keys == nil {
+					continue
+				}
+				if e.IsRun() {
+					parsed[i] = e
 					continue
 				}
 				pub, ok := keys(e.Submitter())
@@ -376,6 +384,9 @@ func checkEntries(leaves [][]byte, hashes []tlog.Hash, keys ledger.KeyFunc) []Pr
 	for _, ps := range results {
 		out = append(out, ps...)
 	}
+	if keys != nil {
+		out = append(out, checkRuns(parsed, keys)...)
+	}
 	var last time.Time
 	for i, t := range received {
 		if t.IsZero() {
@@ -386,6 +397,61 @@ func checkEntries(leaves [][]byte, hashes []tlog.Hash, keys ledger.KeyFunc) []Pr
 			continue
 		}
 		last = t
+	}
+	return out
+}
+
+// checkRuns checks the batches logged in run form: runs[i] is the parsed entry at index i
+// when it is in run form, else nil. Each run must be whole, n consecutive entries from its
+// entry 0; an entry outside a whole run is a problem of its own. The runs are checked on
+// every CPU.
+func checkRuns(runs []*ledger.Entry, keys ledger.KeyFunc) []Problem {
+	type span struct{ first, n int64 }
+	var spans []span
+	var out []Problem
+	for i := int64(0); i < int64(len(runs)); {
+		e := runs[i]
+		if e == nil {
+			i++
+			continue
+		}
+		first, n, _ := e.RunStart(i)
+		if first != i || i+n > int64(len(runs)) {
+			// Not the start of a run, or a run cut short: report the entry and go on.
+			out = append(out, Problem{i, fmt.Errorf("%w: entry %d of a batch of %d logged as a run, whose entries %d to %d are not all here", ledger.ErrBadSignature, i-first, n, first, first+n-1)})
+			i++
+			continue
+		}
+		spans = append(spans, span{first, n})
+		i += n
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(spans)))
+	results := make([][]Problem, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(spans); k += workers {
+				sp := spans[k]
+				es := runs[sp.first : sp.first+sp.n]
+				pub, ok := keys(es[0].Submitter())
+				if !ok {
+					results[w] = append(results[w], Problem{sp.first, &ledger.FieldError{Field: "submitter", Msg: fmt.Sprintf("unknown identity %q", es[0].Submitter()), Err: ledger.ErrUnknownIdentity}})
+					continue
+				}
+				if err := ledger.VerifyRun(es, pub); err != nil {
+					var re *ledger.RunError
+					at := sp.first
+					if errors.As(err, &re) {
+						at += re.Entry
+					}
+					results[w] = append(results[w], Problem{at, err})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, ps := range results {
+		out = append(out, ps...)
 	}
 	return out
 }
