@@ -79,6 +79,7 @@ type Entry struct {
 	payload   []byte
 	sig       []byte      // nil until signed
 	batch     *BatchProof // nil unless signed as part of a batch; never changed in place
+	runRoot   *tlog.Hash  // for the log's copies of a whole batch: its root, from all its entries' digests
 
 	leaf []byte    // nil until received
 	hash tlog.Hash // tlog.RecordHash(leaf)
@@ -178,9 +179,14 @@ func verifyEntry(e *Entry, pub ed25519.PublicKey, c *batchCache) error {
 		}
 		return nil
 	}
-	root, err := e.batchRoot()
-	if err != nil {
-		return err
+	var root tlog.Hash
+	if e.runRoot != nil {
+		root = *e.runRoot
+	} else {
+		var err error
+		if root, err = e.batchRoot(); err != nil {
+			return err
+		}
 	}
 	if !c.verify(pub, BatchSignedMessage(e.submitter, e.batch.Size, root), e.sig) {
 		return fieldErr("signature", ErrBadSignature, fmt.Sprintf("does not verify for identity %q (entry %d of a batch of %d)", e.submitter, e.batch.Index, e.batch.Size))

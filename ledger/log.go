@@ -353,6 +353,12 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 		if e.sig == nil {
 			return nil, fmt.Errorf("%s%w", where(i), fieldErr("signature", ErrBadSignature, fmt.Sprintf("missing for identity %q", e.submitter)))
 		}
+	}
+	logged := es
+	if batch && wholeBatch(es) {
+		logged = inRunForm(es)
+	}
+	for i, e := range logged {
 		if err := l.authorize(e); err != nil {
 			if batch {
 				return nil, fmt.Errorf("%s%w", where(i), err)
@@ -366,11 +372,7 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 			r.digests[i] = e.submissionDigest()
 		}
 	}
-	if batch && wholeBatch(es) {
-		r.setForm(inRunForm(es))
-	} else {
-		r.setForm(es)
-	}
+	r.setForm(logged)
 	// The sequencer checks the keys: against those it wrote lately, held in memory, and,
 	// through the store's unique index on keys, against all others as it writes (see
 	// commit). Looking each key up in the store here first cost a query per entry, a tenth of
@@ -439,10 +441,13 @@ func wholeBatch(es []*Entry) bool {
 	return true
 }
 
-// inRunForm returns copies of es, a whole batch, in run form.
+// inRunForm returns copies of es, a whole batch, in run form. They share the batch root,
+// computed once from their digests, so that checking each entry's signature ([Verify])
+// need not walk its audit path.
 func inRunForm(es []*Entry) []*Entry {
 	copies := make([]Entry, len(es))
 	proofs := make([]BatchProof, len(es))
+	digests := make([]tlog.Hash, len(es))
 	out := make([]*Entry, len(es))
 	for i, e := range es {
 		proofs[i] = *e.batch
@@ -450,6 +455,11 @@ func inRunForm(es []*Entry) []*Entry {
 		copies[i] = *e
 		copies[i].batch = &proofs[i]
 		out[i] = &copies[i]
+		digests[i] = e.Digest()
+	}
+	root := batchTreeHash(digests)
+	for i := range copies {
+		copies[i].runRoot = &root
 	}
 	return out
 }

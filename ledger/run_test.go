@@ -227,3 +227,27 @@ func TestArchiveWithRuns(t *testing.T) {
 		t.Errorf("a changed entry in a run:\n%s", r)
 	}
 }
+
+// TestWholeBatchForged appends a whole batch one of whose entries was changed after signing:
+// the batch root its entries give is not the signed one, so the log refuses the batch.
+func TestWholeBatchForged(t *testing.T) {
+	ctx := t.Context()
+	l := openLog(t, newMemStore(), nil)
+	es := batchOf(t, "monitor-1", 5, 0)
+	p, _ := es[3].Batch()
+	changed, err := ledger.NewEntry(ledger.KindObservation, "monitor-1", es[3].Submitted(), []byte(`{"n":30}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := changed.SetBatchSignature(p, es[3].Signature()); err != nil {
+		t.Fatal(err)
+	}
+	es[3] = changed
+	_, err = l.AppendBatch(ctx, es, nil)
+	if !errors.Is(err, ledger.ErrBadSignature) || !strings.Contains(err.Error(), `does not verify for identity "monitor-1"`) {
+		t.Errorf("a whole batch with a changed entry: %v, want a bad signature", err)
+	}
+	if l.Size() != 0 {
+		t.Errorf("log size %d after a refused batch", l.Size())
+	}
+}
