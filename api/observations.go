@@ -153,7 +153,7 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 		}
 		digests[i] = ledger.BatchDigest(ledger.KindObservation, ident.ID, submitted, payloads[i])
 	}
-	root, proofs := ledger.BatchRoot(digests)
+	root := ledger.BatchTreeHash(digests)
 	if !ed25519Verify(ident, ledger.BatchSignedMessage(ident.ID, int64(len(recs)), root), sig) {
 		h.refuse(w, r, "bad-signature", &httpError{status: http.StatusUnauthorized, field: HeaderBatchSignature,
 			msg: fmt.Sprintf("%s: does not verify for identity %q over the %d records as canonicalized", HeaderBatchSignature, ident.ID, len(recs)), err: reqauth.ErrBadSignature})
@@ -187,9 +187,6 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 		}
 		seen[o.ID] = i
 		e, err := ledger.NewEntry(ledger.KindObservation, ident.ID, submitted, payloads[i])
-		if err == nil {
-			err = e.SetBatchSignature(proofs[i], sig)
-		}
 		if err != nil {
 			res.Error = recordError(rec.path, "", "invalid", err.Error())
 			continue
@@ -197,6 +194,10 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 		entries = append(entries, e)
 		keys = append(keys, ident.ID+"/observation/"+o.ID)
 		at = append(at, i)
+	}
+	if err := signEntries(entries, at, digests, sig); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	if len(entries) > 0 {
 		receipts, errs := h.append(r.Context(), entries, keys)
@@ -250,13 +251,45 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, resp)
 }
 
+// signEntries gives the entries made of a request's records (entry j of record at[j]) the
+// batch signature, over the digests of all its records. When every record made an entry,
+// the log will take the whole batch as a run, which needs no audit paths; otherwise each
+// entry gets its path.
+func signEntries(es []*ledger.Entry, at []int, digests []tlog.Hash, sig []byte) error {
+	n := int64(len(digests))
+	if len(es) == len(digests) && n > 1 {
+		for i, e := range es {
+			if err := e.SetBatchSignature(ledger.BatchProof{Size: n, Index: int64(i), Run: true}, sig); err != nil {
+				return err // the shapes are the handler's own: unreachable
+			}
+		}
+		return nil
+	}
+	_, proofs := ledger.BatchRoot(digests)
+	for j, e := range es {
+		if err := e.SetBatchSignature(proofs[at[j]], sig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // append appends the entries in one group commit; when the batch fails as a whole (a key
-// reused for other content, say), it appends them one by one to give each its own outcome.
+// reused for other content, say), it appends them one by one to give each its own outcome,
+// each then with its audit path.
 func (h *observationHandlers) append(ctx context.Context, es []*ledger.Entry, keys []string) ([]ledger.Receipt, []error) {
 	errs := make([]error, len(es))
 	rs, err := h.log.AppendBatch(ctx, es, keys)
 	if err == nil {
 		return rs, errs
+	}
+	if es[0].IsRun() {
+		if perr := ledger.SetBatchPaths(es); perr != nil {
+			for i := range errs {
+				errs[i] = perr
+			}
+			return make([]ledger.Receipt, len(es)), errs
+		}
 	}
 	if statusOf(err) >= 500 {
 		for i := range errs {

@@ -323,6 +323,81 @@ func TestIntakeIdempotent(t *testing.T) {
 	}
 }
 
+// TestIntakeLeafForms checks how a request's records are logged: a request whose every
+// record is accepted as a run (checked with its batch's entries), one with a refused record
+// in path form, and one whose append fails as a whole (a conflicting resubmission) record by
+// record in path form; each entry in path form verifies alone.
+func TestIntakeLeafForms(t *testing.T) {
+	in := newIntake(t, 0)
+	pub := in.keys["monitor-2"].Public().(ed25519.PublicKey)
+	post := func(b batch) api.IntakeResponse {
+		t.Helper()
+		var resp api.IntakeResponse
+		if code, body := in.do(in.request("POST", "/v1/observations", "monitor-2", &b), &resp); code != http.StatusOK {
+			t.Fatalf("%d %s", code, body)
+		}
+		return resp
+	}
+	logged := func(from int64) []*ledger.Entry {
+		t.Helper()
+		leaves, err := in.log.Entries(t.Context(), from, in.log.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		es := make([]*ledger.Entry, len(leaves))
+		for i, leaf := range leaves {
+			if es[i], err = ledger.ParseLeaf(leaf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return es
+	}
+	alone := func(es []*ledger.Entry) {
+		t.Helper()
+		for i, e := range es {
+			if e.IsRun() {
+				t.Errorf("entry %d is in run form", i)
+			} else if err := ledger.Verify(e, pub); err != nil {
+				t.Errorf("entry %d: %v", i, err)
+			}
+		}
+	}
+
+	whole := post(in.signBatch("monitor-2", api.ContentNDJSON, obsJSON("r1", 36, 47, "tank", "east"), obsJSON("r2", 36.1, 47, "tank", "east"), obsJSON("r3", 36.2, 47, "tank", "east")))
+	run := logged(0)
+	if whole.Accepted != 3 || len(run) != 3 || !run[0].IsRun() {
+		t.Fatalf("a whole request: %+v, %d entries, run form %v", whole, len(run), len(run) > 0 && run[0].IsRun())
+	}
+	if err := ledger.VerifyRun(run, pub); err != nil {
+		t.Error(err)
+	}
+
+	partial := post(in.signBatch("monitor-2", api.ContentNDJSON, obsJSON("p1", 36, 47, "tank", "east"), obsJSON("p2", 36, 47, "spaceship", "east"), obsJSON("p3", 36.2, 47, "tank", "east")))
+	if partial.Accepted != 2 || partial.Refused != 1 {
+		t.Fatalf("a request with a refused record: %+v", partial)
+	}
+	alone(logged(3))
+
+	// r2 again, the same: it gets its receipt, and the others, no longer the whole batch,
+	// their paths.
+	resent := post(in.signBatch("monitor-2", api.ContentNDJSON, obsJSON("d1", 36, 47, "tank", "east"), obsJSON("r2", 36.1, 47, "tank", "east"), obsJSON("d3", 36.2, 47, "tank", "east")))
+	if resent.Accepted != 2 || resent.Duplicates != 1 || !resent.Results[1].Duplicate {
+		t.Fatalf("a request with a record sent before: %+v", resent)
+	}
+	alone(logged(5))
+
+	// r2 again with another count: its key conflicts, so the request is appended record by
+	// record, each record with its path.
+	conflicting := post(in.signBatch("monitor-2", api.ContentNDJSON, obsJSON("c1", 36, 47, "tank", "east"), strings.Replace(obsJSON("r2", 36.1, 47, "tank", "east"), `"count":2`, `"count":3`, 1), obsJSON("c3", 36.2, 47, "tank", "east")))
+	if conflicting.Accepted != 2 || conflicting.Refused != 1 || conflicting.Results[1].Error == nil || conflicting.Results[1].Error.Reason != "conflict" {
+		t.Fatalf("a request with a conflicting record: %+v", conflicting)
+	}
+	alone(logged(7))
+	if n := in.log.Size(); n != 9 {
+		t.Errorf("log size %d, want 9", n)
+	}
+}
+
 // TestIntakeRefusesForgedReplayedUnknown: a forged request signature, a forged batch
 // signature, a replayed request, a stale date and an unknown key are each refused with 401
 // naming the header, and nothing is appended.

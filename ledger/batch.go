@@ -109,8 +109,15 @@ func subtreeProofs(d []tlog.Hash, paths [][]tlog.Hash) tlog.Hash {
 	return tlog.NodeHash(left, right)
 }
 
-// batchTreeHash returns the RFC 6962 tree hash of 1 or more digests.
-func batchTreeHash(digests []tlog.Hash) tlog.Hash { return subtreeProofs(digests, nil) }
+// BatchTreeHash returns the root [BatchRoot] gives, without the proofs: what a batch's
+// signature covers.
+func BatchTreeHash(digests []tlog.Hash) tlog.Hash {
+	if len(digests) == 0 {
+		root, _ := tlog.TreeHash(0, nil)
+		return root
+	}
+	return subtreeProofs(digests, nil)
+}
 
 // BatchSignedMessage returns the bytes a submitter signs for a batch of n entries whose
 // digests have the Merkle tree hash root:
@@ -167,6 +174,11 @@ func SignBatch(es []*Entry, priv ed25519.PrivateKey) error {
 // [BatchSignedMessage]. It checks shapes only (the size, the index within it, the path's
 // length for that index, the signature's length); [Verify] checks the signature. Errors are
 // *[FieldError] naming "batch.n", "batch.i", "batch.path" or "signature".
+//
+// A proof with Run set and no path is for an entry that will be appended with its whole
+// batch ([Log.AppendBatch] of all its entries, in order), which logs them in run form: the
+// path, which the log would not write, need not be computed. Such an entry cannot be
+// appended or checked alone until [SetBatchPaths] gives it its path.
 func (e *Entry) SetBatchSignature(p BatchProof, sig []byte) error {
 	if err := e.mutable(); err != nil {
 		return err
@@ -177,8 +189,32 @@ func (e *Entry) SetBatchSignature(p BatchProof, sig []byte) error {
 	if len(sig) != ed25519.SignatureSize {
 		return fieldErr("signature", ErrMalformed, fmt.Sprintf("%d bytes, want %d", len(sig), ed25519.SignatureSize))
 	}
-	e.batch = &BatchProof{Size: p.Size, Index: p.Index, Path: slices.Clone(p.Path)}
+	e.batch = &BatchProof{Size: p.Size, Index: p.Index, Path: slices.Clone(p.Path), Run: p.Run}
 	e.sig = bytes.Clone(sig)
+	return nil
+}
+
+// SetBatchPaths gives the entries of a whole batch signed without paths (see
+// [Entry.SetBatchSignature]) their audit paths, computed from their digests, so that each
+// can be appended and checked alone. es must be all the batch's entries, in order, not yet
+// received.
+func SetBatchPaths(es []*Entry) error {
+	for i, e := range es {
+		if err := e.mutable(); err != nil {
+			return fmt.Errorf("batch entry %d: %w", i, err)
+		}
+	}
+	if !wholeBatch(es) {
+		return fieldErr("batch", ErrMalformed, fmt.Sprintf("%d entries are not a whole signed batch, in order", len(es)))
+	}
+	digests := make([]tlog.Hash, len(es))
+	for i, e := range es {
+		digests[i] = e.Digest()
+	}
+	_, proofs := BatchRoot(digests)
+	for i, e := range es {
+		e.batch = &proofs[i]
+	}
 	return nil
 }
 
@@ -203,6 +239,11 @@ func checkBatchShape(p BatchProof) error {
 		return fieldErr("batch.n", ErrTooLarge, fmt.Sprintf("batch of %d entries, at most %d", p.Size, MaxBatchSize))
 	case p.Index < 0 || p.Index >= p.Size:
 		return fieldErr("batch.i", ErrMalformed, fmt.Sprintf("entry %d of a batch of %d", p.Index, p.Size))
+	case p.Run && p.Path == nil:
+		if p.Size == 1 {
+			return fieldErr("batch.path", ErrMalformed, "missing (a batch of one entry carries its empty path)")
+		}
+		return nil
 	}
 	if want := batchPathLen(p.Index, p.Size); len(p.Path) != want {
 		return fieldErr("batch.path", ErrMalformed, fmt.Sprintf("%d hashes, want %d for entry %d of a batch of %d", len(p.Path), want, p.Index, p.Size))
@@ -222,7 +263,7 @@ func batchPathLen(i, n int64) int {
 // batchRoot recomputes the root of e's batch from its digest and audit path.
 func (e *Entry) batchRoot() (tlog.Hash, error) {
 	p := e.batch
-	if p.Run && p.Path == nil {
+	if p.Path == nil && p.Run {
 		return tlog.Hash{}, fieldErr("batch", ErrRunOnly, fmt.Sprintf("entry %d of a batch of %d logged as a run carries no path: check it with the batch's entries (ledger.VerifyRun)", p.Index, p.Size))
 	}
 	if err := checkBatchShape(*p); err != nil {
@@ -343,13 +384,11 @@ func (r *rawBatch) parse() (*BatchProof, error) {
 // parseRun checks the batch field of a leaf in run form. A batch of one has no run form: its
 // path is empty, so the path form is as short and the entry stays checkable alone.
 func parseRun(n, i int64) (*BatchProof, error) {
-	if err := checkBatchShape(BatchProof{Size: n, Index: i, Path: make([]tlog.Hash, batchPathLen(max(0, min(i, n-1)), max(1, n)))}); err != nil {
-		return nil, err // the size and index, as in path form
+	p := &BatchProof{Size: n, Index: i, Run: true}
+	if err := checkBatchShape(*p); err != nil {
+		return nil, err
 	}
-	if n == 1 {
-		return nil, fieldErr("batch.path", ErrMalformed, "missing (a batch of one entry carries its empty path)")
-	}
-	return &BatchProof{Size: n, Index: i, Run: true}, nil
+	return p, nil
 }
 
 // IsRun reports whether e's leaf is in run form: an entry of a batch logged whole, whose
@@ -407,7 +446,7 @@ func verifyRun(es []*Entry, pub ed25519.PublicKey, c *batchCache) error {
 		}
 		digests[i] = e.Digest()
 	}
-	root := batchTreeHash(digests)
+	root := BatchTreeHash(digests)
 	if !c.verify(pub, BatchSignedMessage(first.submitter, n, root), first.sig) {
 		return &RunError{0, fieldErr("signature", ErrBadSignature, fmt.Sprintf("does not verify for identity %q over the %d entries of the run", first.submitter, n))}
 	}

@@ -441,6 +441,24 @@ func wholeBatch(es []*Entry) bool {
 	return true
 }
 
+// inPathForm returns es, or copies with their audit paths if they were signed without
+// (a whole batch that cannot be logged as a run after all).
+func inPathForm(es []*Entry) []*Entry {
+	if es[0].batch == nil || es[0].batch.Path != nil {
+		return es
+	}
+	copies := make([]Entry, len(es))
+	out := make([]*Entry, len(es))
+	for i, e := range es {
+		copies[i] = *e
+		out[i] = &copies[i]
+	}
+	if err := SetBatchPaths(out); err != nil {
+		return es // not a whole batch: then authorization refused it already
+	}
+	return out
+}
+
 // inRunForm returns copies of es, a whole batch, in run form. They share the batch root,
 // computed once from their digests, so that checking each entry's signature ([Verify])
 // need not walk its audit path.
@@ -457,7 +475,7 @@ func inRunForm(es []*Entry) []*Entry {
 		out[i] = &copies[i]
 		digests[i] = e.Digest()
 	}
-	root := batchTreeHash(digests)
+	root := BatchTreeHash(digests)
 	for i := range copies {
 		copies[i].runRoot = &root
 	}

@@ -146,7 +146,7 @@ func (l *Log) commit(batch []*request, lookup bool) {
 			// An entry of a whole batch was logged before: the others are logged without
 			// it, so the run would have a gap, and go in path form, each its own proof.
 			undo()
-			r.setForm(r.given)
+			r.setForm(inPathForm(r.given))
 			err = sequence()
 		}
 		if err != nil {
