@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -118,7 +117,7 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 	h.m.inFlight.Inc()
 	defer func() { <-h.slots; h.m.inFlight.Dec() }()
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxObservationsBody))
+	body, err := readBody(w, r, maxObservationsBody)
 	if err != nil {
 		h.refuse(w, r, "too-large", err)
 		return

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -97,6 +98,19 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, body)
+}
+
+// readBody reads a request body of at most max bytes (else an *http.MaxBytesError) into a
+// buffer sized by its Content-Length, so that a batch of a few hundred kilobytes is not
+// copied over and over as it grows.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	hint := r.ContentLength
+	if hint < 0 || hint > max {
+		hint = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
+	return buf.Bytes(), err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
