@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -22,7 +23,9 @@ func TestSettings(t *testing.T) {
 		{s.w, "journal_mode", "wal"},
 		{s.w, "synchronous", "2"}, // FULL: every commit fsyncs the WAL
 		{s.w, "busy_timeout", "5000"},
-		{s.w, "wal_autocheckpoint", "10000"},
+		{s.w, "wal_autocheckpoint", "2560"}, // 40 MiB of 16 KiB pages
+		{s.w, "page_size", "16384"},
+		{s.r, "page_size", "16384"},
 		{s.r, "query_only", "1"},
 		{s.r, "busy_timeout", "5000"},
 	} {
@@ -81,6 +84,34 @@ func TestQueryPlans(t *testing.T) {
 			if p := strings.Join(plan, "; "); !strings.Contains(p, want) {
 				t.Errorf("plan of %q: %s; want %s", tc.query, p, want)
 			}
+		}
+	}
+}
+
+// TestOlderPageSize opens a file made with SQLite's default 4 KiB pages, as stores were
+// before PageSize: it keeps them, and the autocheckpoint is still about 40 MiB of WAL.
+func TestOlderPageSize(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE made_before (x)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for pragma, want := range map[string]string{"page_size": "4096", "wal_autocheckpoint": "10240"} {
+		var got string
+		if err := s.w.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
 		}
 	}
 }
