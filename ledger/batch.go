@@ -3,11 +3,13 @@ package ledger
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"math/bits"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/transparency-dev/merkle"
@@ -49,11 +51,28 @@ type BatchProof struct {
 // computes the digest even when [NewEntry] would refuse them, so that a server can compute
 // the root of a batch one of whose records is invalid and still append the others.
 func BatchDigest(k Kind, submitter string, submitted time.Time, payload []byte) tlog.Hash {
-	return tlog.RecordHash(signedMessage(k, submitter, submitted.UTC().Round(0), payload))
+	return itemDigest(k, submitter, submitted.UTC().Round(0), payload)
 }
 
+// itemDigest is tlog.RecordHash(signedMessage(...)), with the message built in a pooled
+// buffer: the intake takes two digests of every record (the handler's and the log's), and
+// each was an allocation the size of the record.
+func itemDigest(k Kind, submitter string, submitted time.Time, payload []byte) tlog.Hash {
+	bp := messageBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], 0x00) // RFC 6962's leaf prefix, as tlog.RecordHash adds
+	b = appendSignedMessage(b, k, submitter, submitted, payload)
+	d := tlog.Hash(sha256.Sum256(b))
+	if cap(b) <= 1<<16+1024 { // keep buffers of ordinary records only
+		*bp = b
+		messageBuffers.Put(bp)
+	}
+	return d
+}
+
+var messageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 // Digest returns e's item digest, [BatchDigest] of its parts.
-func (e *Entry) Digest() tlog.Hash { return tlog.RecordHash(e.SignedMessage()) }
+func (e *Entry) Digest() tlog.Hash { return itemDigest(e.kind, e.submitter, e.submitted, e.payload) }
 
 // BatchRoot returns the RFC 6962 Merkle tree hash of digests (the tree of the log itself,
 // with the digests as leaf hashes) and, for each digest, its proof. It takes any number of

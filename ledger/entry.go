@@ -208,6 +208,10 @@ func (e *Entry) SignedMessage() []byte {
 // signedMessage returns the signed message of an entry's parts; submitted must be in UTC.
 func signedMessage(k Kind, submitter string, submitted time.Time, payload []byte) []byte {
 	b := make([]byte, 0, len(SignedMessagePrefix)+len(submitter)+len(payload)+64)
+	return appendSignedMessage(b, k, submitter, submitted, payload)
+}
+
+func appendSignedMessage(b []byte, k Kind, submitter string, submitted time.Time, payload []byte) []byte {
 	b = append(b, SignedMessagePrefix...)
 	b = append(b, k.String()...)
 	b = append(b, '\n')

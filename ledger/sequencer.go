@@ -76,7 +76,15 @@ func (l *Log) commit(batch []*request, lookup bool) {
 	suffix := append(t.AppendFormat(nil, time.RFC3339Nano), `"}`...)
 
 	work := s.front
-	b := &store.Batch{First: work.size, HashFirst: s.hashCount}
+	n := 0
+	for _, r := range batch {
+		n += len(r.prefixes)
+	}
+	b := &store.Batch{ // an entry has one stored hash, plus one per subtree it completes: 2n in all at most
+		First: work.size, HashFirst: s.hashCount,
+		Leaves: make([][]byte, 0, n), LeafHash: make([]tlog.Hash, 0, n), Keys: make([]string, 0, n),
+		Hashes: make([]tlog.Hash, 0, 2*n+64),
+	}
 	pending := map[string]keyRecord{} // keys written by this batch
 	var live []*request               // requests still to be answered after the write
 	for _, r := range batch {
