@@ -444,7 +444,7 @@ func checkRuns(runs []*ledger.Entry, keys ledger.KeyFunc) []Problem {
 					if errors.As(err, &re) {
 						at += re.Entry
 					}
-					results[w] = append(results[w], Problem{at, err})
+					results[w] = append(results[w], Problem{at, fmt.Errorf("batch logged as a run at entries %d to %d: %w", sp.first, sp.first+sp.n-1, err)})
 				}
 			}
 		})
