@@ -205,6 +205,9 @@ func (e *Entry) SetBatchSignature(p BatchProof, sig []byte) error {
 	if err := checkBatchShape(p); err != nil {
 		return err
 	}
+	if p.Run && p.Path != nil {
+		return fieldErr("batch.path", ErrMalformed, "a proof in run form carries no path")
+	}
 	if len(sig) != ed25519.SignatureSize {
 		return fieldErr("signature", ErrMalformed, fmt.Sprintf("%d bytes, want %d", len(sig), ed25519.SignatureSize))
 	}
@@ -226,6 +229,12 @@ func SetBatchPaths(es []*Entry) error {
 	if !wholeBatch(es) {
 		return fieldErr("batch", ErrMalformed, fmt.Sprintf("%d entries are not a whole signed batch, in order", len(es)))
 	}
+	setBatchPaths(es)
+	return nil
+}
+
+// setBatchPaths sets the path-form proofs of es, a whole batch.
+func setBatchPaths(es []*Entry) {
 	digests := make([]tlog.Hash, len(es))
 	for i, e := range es {
 		digests[i] = e.Digest()
@@ -234,7 +243,6 @@ func SetBatchPaths(es []*Entry) error {
 	for i, e := range es {
 		e.batch = &proofs[i]
 	}
-	return nil
 }
 
 // Batch returns e's batch proof, and false for an entry signed alone (or not signed). The

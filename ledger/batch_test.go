@@ -293,6 +293,8 @@ func TestSetBatchSignatureErrors(t *testing.T) {
 		{"path too short", BatchProof{Size: 4, Index: 1, Path: path(1)}, sig, ErrMalformed, "batch.path: 1 hashes, want 2 for entry 1 of a batch of 4"},
 		{"path too long", BatchProof{Size: 1, Index: 0, Path: path(1)}, sig, ErrMalformed, "batch.path: 1 hashes, want 0 for entry 0 of a batch of 1"},
 		{"short signature", BatchProof{Size: 4, Index: 1, Path: path(2)}, sig[:63], ErrMalformed, "signature: 63 bytes, want 64"},
+		{"run form with a path", BatchProof{Size: 4, Index: 1, Path: path(2), Run: true}, sig, ErrMalformed, "batch.path: a proof in run form carries no path"},
+		{"run form of one", BatchProof{Size: 1, Index: 0, Run: true}, sig, ErrMalformed, "batch.path: missing (a batch of one entry carries its empty path)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := NewEntry(KindNote, "monitor-1", testTime, []byte(`{}`))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -354,9 +355,12 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 			return nil, fmt.Errorf("%s%w", where(i), fieldErr("signature", ErrBadSignature, fmt.Sprintf("missing for identity %q", e.submitter)))
 		}
 	}
-	logged := es
+	// A batch is logged as a run whole or not at all: anything else goes in path form.
+	var logged []*Entry
 	if batch && wholeBatch(es) {
 		logged = inRunForm(es)
+	} else {
+		logged = inPathForm(es)
 	}
 	for i, e := range logged {
 		if err := l.authorize(e); err != nil {
@@ -441,20 +445,29 @@ func wholeBatch(es []*Entry) bool {
 	return true
 }
 
-// inPathForm returns es, or copies with their audit paths if they were signed without
-// (a whole batch that cannot be logged as a run after all).
+// inPathForm returns es, or copies of them in path form: with their audit paths (computed
+// from the batch's digests for a whole batch signed without them) and no batch root taken
+// from a run (an entry a receipt carries has one). An entry whose path stays unknown keeps
+// its run-form proof, which authorization refuses alone ([ErrRunOnly]).
 func inPathForm(es []*Entry) []*Entry {
-	if es[0].batch == nil || es[0].batch.Path != nil {
+	if !slices.ContainsFunc(es, func(e *Entry) bool { return e.runRoot != nil || e.batch != nil && e.batch.Run }) {
 		return es
 	}
 	copies := make([]Entry, len(es))
+	proofs := make([]BatchProof, len(es))
 	out := make([]*Entry, len(es))
 	for i, e := range es {
 		copies[i] = *e
+		copies[i].runRoot = nil
+		if e.batch != nil && e.batch.Run && e.batch.Path != nil {
+			proofs[i] = *e.batch
+			proofs[i].Run = false
+			copies[i].batch = &proofs[i]
+		}
 		out[i] = &copies[i]
 	}
-	if err := SetBatchPaths(out); err != nil {
-		return es // not a whole batch: then authorization refused it already
+	if wholeBatch(out) && out[0].batch.Path == nil {
+		setBatchPaths(out)
 	}
 	return out
 }

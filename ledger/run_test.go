@@ -251,3 +251,53 @@ func TestWholeBatchForged(t *testing.T) {
 		t.Errorf("log size %d after a refused batch", l.Size())
 	}
 }
+
+// TestRunEntriesAppendedAgain appends entries of a logged run again (as the receipts carry
+// them, and as parsed from their leaves): one of them alone goes in path form, checkable
+// alone, or is refused if its path is unknown; the whole batch goes as a run again.
+func TestRunEntriesAppendedAgain(t *testing.T) {
+	ctx := t.Context()
+	l := openLog(t, newMemStore(), nil)
+	rs, err := l.AppendBatch(ctx, batchOf(t, "monitor-1", 4, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := demoKey(t, "monitor-1").Public().(ed25519.PublicKey)
+	again, err := l.Append(ctx, rs[2].Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Entry.IsRun() || bytes.Contains(again.Entry.Leaf(), []byte(`"i":2}`)) {
+		t.Errorf("an entry of a run appended alone is in run form: %s", again.Entry.Leaf())
+	}
+	parsed, err := ledger.ParseLeaf(again.Entry.Leaf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Verify(parsed, pub); err != nil {
+		t.Errorf("re-appended entry: %v", err)
+	}
+
+	leaves, err := l.Entries(ctx, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := parseAll(t, leaves)
+	if _, err := l.Append(ctx, run[1]); !errors.Is(err, ledger.ErrRunOnly) {
+		t.Errorf("a parsed run-form entry appended alone: %v, want ErrRunOnly", err)
+	}
+	whole, err := l.AppendBatch(ctx, run, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !whole[0].Entry.IsRun() {
+		t.Error("a whole run appended again is not a run")
+	}
+	leaves, err = l.Entries(ctx, whole[0].Index, whole[0].Index+4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.VerifyRun(parseAll(t, leaves), pub); err != nil {
+		t.Error(err)
+	}
+}
