@@ -256,9 +256,9 @@ const maxOffered = 1 << 16
 // Offer hands the outbox entries the node has just appended, so that [Follow] need not read
 // them back from the log and parse them: the entries as the log received them, which the
 // receipts carry. A receipt without its entry is not taken, nor are duplicates' receipts
-// (nothing was appended) and entries the outbox already holds. Follow applies the entries in log order, each once,
-// whichever way it came: the alerts are the same as from reading the log. Offer does not
-// wait for the engine.
+// (nothing was appended) and entries the outbox already holds. Follow applies the entries
+// in log order, each once, whichever way it came: the alerts are the same as from reading
+// the log. Offer does not wait for the engine.
 func (o *Outbox) Offer(as []Appended) {
 	if len(as) == 0 {
 		return
