@@ -87,15 +87,7 @@ func TestAppendSignedBatch(t *testing.T) {
 	}
 
 	// Offline: export, write, read and verify the archive.
-	if _, err := l.Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mission := demoKey(t, "mission-head")
-	vkey, _ := ledger.VerifierKey(origin, mission.Public().(ed25519.PublicKey))
-	a, err := verify.Export(ctx, l, vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, vkey := exportArchive(t, l)
 	var file bytes.Buffer
 	if err := a.Write(&file); err != nil {
 		t.Fatal(err)

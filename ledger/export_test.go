@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"errors"
 	"testing"
 
@@ -34,8 +33,7 @@ func TestExportVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mission := demoKey(t, "mission-head")
-	vkey, _ := ledger.VerifierKey(origin, mission.Public().(ed25519.PublicKey))
+	vkey := missionVerifierKey(t)
 
 	a, err := verify.Export(ctx, l, vkey)
 	if err != nil {

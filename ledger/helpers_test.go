@@ -14,6 +14,7 @@ import (
 	"github.com/truce-mission/truce/agreement"
 	"github.com/truce-mission/truce/keys"
 	"github.com/truce-mission/truce/ledger"
+	"github.com/truce-mission/truce/ledger/verify"
 	"github.com/truce-mission/truce/store"
 )
 
@@ -58,11 +59,7 @@ func missionSigner(t testing.TB) (note.Signer, note.Verifier) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkey, err := ledger.VerifierKey(origin, priv.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := note.NewVerifier(vkey)
+	v, err := note.NewVerifier(missionVerifierKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,4 +117,29 @@ func openLog(t testing.TB, st store.Store, opts func(*ledger.Options)) *ledger.L
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
+}
+
+// missionVerifierKey is the checkpoint verifier key of the mission's demo key.
+func missionVerifierKey(t testing.TB) string {
+	t.Helper()
+	vkey, err := ledger.VerifierKey(origin, demoKey(t, "mission-head").Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
+}
+
+// exportArchive signs a checkpoint of l and exports its archive, returning it with the
+// verifier key.
+func exportArchive(t testing.TB, l *ledger.Log) (*verify.Archive, string) {
+	t.Helper()
+	if _, err := l.Checkpoint(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	vkey := missionVerifierKey(t)
+	a, err := verify.Export(t.Context(), l, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, vkey
 }

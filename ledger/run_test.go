@@ -193,15 +193,7 @@ func TestArchiveWithRuns(t *testing.T) {
 	if _, err := l.AppendBatch(ctx, batchOf(t, "uav-gs-1", 3, 2000), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mission := demoKey(t, "mission-head")
-	vkey, _ := ledger.VerifierKey(origin, mission.Public().(ed25519.PublicKey))
-	a, err := verify.Export(ctx, l, vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, vkey := exportArchive(t, l)
 	opts := verify.Options{Identities: ledger.AgreementKeys(exampleAgreement(t)), VerifierKey: vkey}
 	if r := verify.VerifyArchive(a, opts); !r.OK() || r.Size != 710 {
 		t.Fatalf("archive with runs:\n%s", r)
