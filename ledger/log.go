@@ -278,7 +278,7 @@ func (l *Log) reload(ctx context.Context) error {
 	s.front = front
 	s.hashCount = hashes
 	s.lastReceived = last
-	s.keys = make(map[string]keyRecord)
+	s.keys = l.newKeyCache()
 	s.keyFloor = entries
 	s.stale = false
 	l.head.Store(&treeHead{size: entries, root: front.root()})

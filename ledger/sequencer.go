@@ -85,19 +85,17 @@ func (l *Log) commit(batch []*request, lookup bool) {
 		Leaves: make([][]byte, 0, n), LeafHash: make([]tlog.Hash, 0, n), Keys: make([]string, 0, n),
 		Hashes: make([]tlog.Hash, 0, 2*n+64),
 	}
-	pending := map[string]keyRecord{} // keys written by this batch
-	var live []*request               // requests still to be answered after the write
+	// Keys written by this batch go into s.keys as they are sequenced (one map, sized once,
+	// not a map per batch merged after the write), and come out again with the entries of a
+	// request that fails or a write that fails.
+	var live []*request // requests still to be answered after the write
 	for _, r := range batch {
 		saved, nLeaves, nHashes := work, len(b.Leaves), len(b.Hashes)
-		var added []string
 		undo := func() { // take the request's entries back out of the batch
 			work = saved
+			l.forgetKeys(b.Keys[nLeaves:])
 			b.Leaves, b.LeafHash, b.Keys = b.Leaves[:nLeaves], b.LeafHash[:nLeaves], b.Keys[:nLeaves]
 			b.Hashes = b.Hashes[:nHashes]
-			for _, k := range added {
-				delete(pending, k)
-			}
-			added = nil
 		}
 		sequence := func() error {
 			run := r.entries[0].IsRun()
@@ -108,7 +106,7 @@ func (l *Log) commit(batch []*request, lookup bool) {
 					key = r.keys[i]
 				}
 				if key != "" {
-					rec, found, err := l.knownKey(key, lookup, pending)
+					rec, found, err := l.knownKey(key, lookup)
 					if err != nil {
 						return err
 					}
@@ -142,8 +140,7 @@ func (l *Log) commit(batch []*request, lookup bool) {
 				e.received, e.leaf, e.hash = t, leaf, h
 				r.receipts[i] = Receipt{Index: work.size - 1, LeafHash: h, Received: t}
 				if key != "" {
-					pending[key] = keyRecord{receipt: r.receipts[i], digest: r.digests[i]}
-					added = append(added, key)
+					s.keys[key] = keyRecord{receipt: r.receipts[i], digest: r.digests[i]}
 				}
 				r.receipts[i].Entry = e
 			}
@@ -168,6 +165,7 @@ func (l *Log) commit(batch []*request, lookup bool) {
 
 	if len(b.Leaves) > 0 {
 		if err := l.st.Append(l.ctx, b); err != nil {
+			l.forgetKeys(b.Keys)
 			if !lookup && errors.Is(err, store.ErrDuplicateKey) {
 				l.commit(live, true)
 				return
@@ -189,14 +187,16 @@ func (l *Log) commit(batch []*request, lookup bool) {
 		s.front = work
 		s.hashCount += int64(len(b.Hashes))
 		s.lastReceived = t
-		if len(s.keys)+len(pending) > l.keyCache {
-			// Forget the keys written so far: requests that looked the store up before
-			// this point will look again (see knownKey).
-			s.keys = make(map[string]keyRecord)
-			s.keyFloor = b.First
-		}
-		for k, rec := range pending {
-			s.keys[k] = rec
+		if len(s.keys) > l.keyCache {
+			// Forget the keys written before this batch: requests that looked the store up
+			// before this point will look again (see knownKey).
+			keys := l.newKeyCache()
+			for _, k := range b.Keys {
+				if k != "" {
+					keys[k] = s.keys[k]
+				}
+			}
+			s.keys, s.keyFloor = keys, b.First
 		}
 		l.head.Store(&treeHead{size: work.size, root: work.root()})
 	}
@@ -208,14 +208,10 @@ func (l *Log) commit(batch []*request, lookup bool) {
 // errRunGap stops the sequencing of a whole batch one of whose entries is a duplicate.
 var errRunGap = errors.New("a whole batch with an entry logged before")
 
-// knownKey finds an idempotency key used before: in this batch, among the keys the
-// sequencer wrote since keyFloor, or, with lookup, in the store.
-func (l *Log) knownKey(key string, lookup bool, pending map[string]keyRecord) (keyRecord, bool, error) {
-	if rec, ok := pending[key]; ok {
-		return rec, true, nil
-	}
-	s := &l.seq
-	if rec, ok := s.keys[key]; ok {
+// knownKey finds an idempotency key used before: among the keys the sequencer wrote since
+// keyFloor (this batch's included), or, with lookup, in the store.
+func (l *Log) knownKey(key string, lookup bool) (keyRecord, bool, error) {
+	if rec, ok := l.seq.keys[key]; ok {
 		return rec, true, nil
 	}
 	if !lookup {
@@ -226,6 +222,21 @@ func (l *Log) knownKey(key string, lookup bool, pending map[string]keyRecord) (k
 		return keyRecord{}, false, err
 	}
 	return rec, found, nil
+}
+
+// forgetKeys takes keys of entries that were not written out of the sequencer's memory.
+func (l *Log) forgetKeys(keys []string) {
+	for _, k := range keys {
+		if k != "" {
+			delete(l.seq.keys, k)
+		}
+	}
+}
+
+// newKeyCache makes the sequencer's map of keys, sized for the most it holds: the cache and
+// the batch that overflows it.
+func (l *Log) newKeyCache() map[string]keyRecord {
+	return make(map[string]keyRecord, l.keyCache+l.maxBatch)
 }
 
 func (l *Log) failAll(reqs []*request, err error) {

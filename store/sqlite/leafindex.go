@@ -13,9 +13,10 @@ import (
 // The leaf-hash lookup structures of migration 0002 (see migrations/0002_leaf_index.sql).
 // Their layout is stored in leaf_index_state when the store is created:
 //
-//   - epoch_bits (16): entries_leaf_recent indexes (epoch, prefix), epoch = idx >> epoch_bits.
-//     Appends write only to the newest epoch's subtree, a few hundred pages, so an append
-//     costs the same at any size of the log.
+//   - epoch_bits (14; 16 in stores created before migration 0004): entries_leaf_recent
+//     indexes (epoch, prefix), epoch = idx >> epoch_bits. Appends write only to the newest
+//     epoch's subtree, a few dozen pages, so an append costs the same at any size of the log;
+//     smaller epochs mean fewer pages rewritten per commit and more epochs to search.
 //   - block_bits (20): leaf_index holds every complete block of 1<<block_bits entries, so a
 //     lookup searches it once and then the epochs of at most two blocks (the block being
 //     merged and the one filling up).

@@ -210,6 +210,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if got := epochBits(t, s); got != 16 {
+		t.Errorf("a store migrated with entries in it has epoch_bits %d, want the 16 its epoch column was computed with", got)
+	}
 	for leaf, want := range map[string]int64{"a": 0, "b": 1, "c": 3} {
 		if got, err := s.IndexOfLeafHash(ctx, tlog.RecordHash([]byte(leaf))); err != nil || got != want {
 			t.Errorf("IndexOfLeafHash(%q) = %d, %v; want %d", leaf, got, err, want)
@@ -229,6 +232,27 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if got, err := s.IndexOfLeafHash(ctx, tlog.RecordHash([]byte("d"))); err != nil || got != 4 {
 		t.Errorf("IndexOfLeafHash(d) = %d, %v; want 4", got, err)
 	}
+}
+
+// TestNewStoreEpochs checks that a new store gets the smaller epochs of migration 0004.
+func TestNewStoreEpochs(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := epochBits(t, s); got != 14 {
+		t.Errorf("a new store has epoch_bits %d, want 14", got)
+	}
+}
+
+func epochBits(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var n int64
+	if err := s.r.QueryRowContext(t.Context(), "SELECT epoch_bits FROM leaf_index_state").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestCursorEncoding checks the boundary arithmetic: the last chunk of a block reaches the end
