@@ -142,10 +142,20 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The batch signature covers every record as canonicalized, refused ones included, so
-	// the whole batch is canonicalized and checked before any record is judged.
+	// the whole batch is canonicalized and checked before any record is judged. Each record
+	// becomes an entry at once (canonicalized, with its digest, in one pass), unless the
+	// ledger refuses it as an entry: its digest is then taken of the canonical record.
+	made := make([]*ledger.Entry, len(recs))
+	madeErr := make([]error, len(recs))
 	payloads := make([][]byte, len(recs))
 	digests := make([]tlog.Hash, len(recs))
 	for i, rec := range recs {
+		e, err := ledger.NewEntryJSON(ledger.KindObservation, ident.ID, submitted, rec.raw)
+		if err == nil {
+			made[i], payloads[i], digests[i] = e, e.Payload(), e.Digest()
+			continue
+		}
+		madeErr[i] = err
 		if payloads[i], err = ledger.Canonicalize(rec.raw); err != nil {
 			h.refuse(w, r, "malformed", badRequest(rec.path, fmt.Sprintf("record is not canonicalizable JSON: %v", err)))
 			return
@@ -185,12 +195,11 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		seen[o.ID] = i
-		e, err := ledger.NewEntry(ledger.KindObservation, ident.ID, submitted, payloads[i])
-		if err != nil {
-			res.Error = recordError(rec.path, "", "invalid", err.Error())
+		if made[i] == nil {
+			res.Error = recordError(rec.path, "", "invalid", madeErr[i].Error())
 			continue
 		}
-		entries = append(entries, e)
+		entries = append(entries, made[i])
 		keys = append(keys, ident.ID+"/observation/"+o.ID)
 		at = append(at, i)
 	}

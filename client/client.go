@@ -90,11 +90,7 @@ func (e *APIError) Error() string {
 // SignedEntry builds and signs an entry: the payload is canonicalized first, as the log
 // requires.
 func SignedEntry(kind ledger.Kind, submitter string, submitted time.Time, payload []byte, priv ed25519.PrivateKey) (*ledger.Entry, error) {
-	canon, err := ledger.Canonicalize(payload)
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	e, err := ledger.NewEntry(kind, submitter, submitted, canon)
+	e, err := ledger.NewEntryJSON(kind, submitter, submitted, payload)
 	if err != nil {
 		return nil, err
 	}

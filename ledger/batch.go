@@ -72,7 +72,12 @@ func itemDigest(k Kind, submitter string, submitted time.Time, payload []byte) t
 var messageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Digest returns e's item digest, [BatchDigest] of its parts.
-func (e *Entry) Digest() tlog.Hash { return itemDigest(e.kind, e.submitter, e.submitted, e.payload) }
+func (e *Entry) Digest() tlog.Hash {
+	if e.hasDigest {
+		return e.digest
+	}
+	return itemDigest(e.kind, e.submitter, e.submitted, e.payload)
+}
 
 // BatchRoot returns the RFC 6962 Merkle tree hash of digests (the tree of the log itself,
 // with the digests as leaf hashes) and, for each digest, its proof. It takes any number of

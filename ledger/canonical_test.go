@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCanonicalize(t *testing.T) {
@@ -96,6 +97,7 @@ func FuzzCanonicalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, err := Canonicalize(in)
+		checkNewEntryJSON(t, in, out, err)
 		if err != nil {
 			return
 		}
@@ -157,4 +159,38 @@ func BenchmarkCanonicalize(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestNewEntryJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"b":1,  "a":"\u00e9"}`, `{}`, `[1]`, `"x"`, `{"a":`, ``,
+		`{"note":"` + strings.Repeat("x", MaxPayload) + `"}`,
+		`{"note":"` + strings.Repeat("x", MaxPayload-11) + `"}`,
+	} {
+		out, err := Canonicalize([]byte(in))
+		checkNewEntryJSON(t, []byte(in), out, err)
+	}
+}
+
+// checkNewEntryJSON checks that NewEntryJSON(in) is NewEntry of in canonicalized (out, err).
+func checkNewEntryJSON(t *testing.T, in, out []byte, err error) {
+	t.Helper()
+	at := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	got, gotErr := NewEntryJSON(KindObservation, "monitor-1", at, in)
+	var want *Entry
+	wantErr := err
+	if err == nil {
+		want, wantErr = NewEntry(KindObservation, "monitor-1", at, out)
+	}
+	switch {
+	case (gotErr == nil) != (wantErr == nil):
+		t.Fatalf("NewEntryJSON(%q): %v; Canonicalize and NewEntry: %v", in, gotErr, wantErr)
+	case gotErr != nil:
+		if errors.Is(gotErr, ErrTooLarge) != errors.Is(wantErr, ErrTooLarge) {
+			t.Fatalf("NewEntryJSON(%q): %v; Canonicalize and NewEntry: %v", in, gotErr, wantErr)
+		}
+	case !bytes.Equal(got.Payload(), want.Payload()) || got.Digest() != want.Digest() ||
+		got.Digest() != BatchDigest(KindObservation, "monitor-1", at, out):
+		t.Fatalf("NewEntryJSON(%q): payload %q, digest %x; NewEntry: %q, %x", in, got.Payload(), got.Digest(), want.Payload(), want.Digest())
+	}
 }

@@ -84,6 +84,11 @@ type Entry struct {
 	leaf []byte    // nil until received
 	hash tlog.Hash // tlog.RecordHash(leaf)
 	ok   bool      // built by a constructor
+
+	// digest is Digest, computed by NewEntry and NewEntryJSON (none of its parts changes
+	// afterwards): a signer, the handler and the log each want it, and it hashes the payload.
+	digest    tlog.Hash
+	hasDigest bool
 }
 
 // NewEntry returns an unsigned entry of kind k, by the identity submitter, made at time
@@ -103,13 +108,47 @@ func NewEntry(k Kind, submitter string, submitted time.Time, payload []byte) (*E
 	if err := checkPayload(payload); err != nil {
 		return nil, err
 	}
-	return &Entry{
+	return newEntry(k, submitter, submitted, bytes.Clone(payload)), nil
+}
+
+// NewEntryJSON is [NewEntry] of raw canonicalized ([Canonicalize]): raw may be any JSON
+// object. It checks and copies the payload in one pass where Canonicalize and NewEntry take
+// two each. Errors are *[FieldError] of field "payload" wrapping [ErrMalformed] (raw is
+// not JSON, or not an object) or [ErrTooLarge], or of the other parts as NewEntry's.
+func NewEntryJSON(k Kind, submitter string, submitted time.Time, raw []byte) (*Entry, error) {
+	if !k.Valid() {
+		return nil, fieldErr("kind", ErrMalformed, fmt.Sprintf("invalid kind %d", int(k)))
+	}
+	if err := checkSubmitter(submitter); err != nil {
+		return nil, err
+	}
+	if err := checkTime("submitted", submitted); err != nil {
+		return nil, err
+	}
+	payload, err := canonicalize(raw)
+	if err != nil {
+		return nil, fieldErr("payload", ErrMalformed, "not valid JSON: "+err.Error())
+	}
+	if len(payload) > MaxPayload {
+		return nil, fieldErr("payload", ErrTooLarge, fmt.Sprintf("%d bytes, at most %d", len(payload), MaxPayload))
+	}
+	if len(payload) == 0 || payload[0] != '{' {
+		return nil, fieldErr("payload", ErrMalformed, "not a JSON object")
+	}
+	return newEntry(k, submitter, submitted, payload), nil
+}
+
+// newEntry makes an unsigned entry of checked parts; it keeps payload.
+func newEntry(k Kind, submitter string, submitted time.Time, payload []byte) *Entry {
+	e := &Entry{
 		kind:      k,
 		submitter: submitter,
 		submitted: submitted.UTC().Round(0),
-		payload:   bytes.Clone(payload),
+		payload:   payload,
 		ok:        true,
-	}, nil
+	}
+	e.digest, e.hasDigest = itemDigest(e.kind, e.submitter, e.submitted, e.payload), true
+	return e
 }
 
 // Sign signs e alone as its submitter with priv, replacing any signature (and batch proof).

@@ -422,11 +422,7 @@ func (r *runner) entry(st *Step, at time.Time) (*ledger.Entry, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	canon, err := ledger.Canonicalize(raw)
-	if err != nil {
-		return nil, "", err
-	}
-	en, err := ledger.NewEntry(kind, who, at, canon)
+	en, err := ledger.NewEntryJSON(kind, who, at, raw)
 	if err != nil {
 		return nil, "", err
 	}
