@@ -64,9 +64,9 @@ type Engine struct {
 	zc    *zonecheck.Checker
 	res   zonecheck.Result
 	opts  Options
-	next  int64     // the index the next entry must have
-	now   time.Time // the log's time
-	cells map[uint64]*cellRun // the fusion grid, by cellRunKey
+	next  int64                 // the index the next entry must have
+	now   time.Time             // the log's time
+	cells map[uint64]*cellRun   // the fusion grid, by cellRunKey
 	track map[trackSlot][]int64 // incidents by track and fusion window
 
 	incidents     []*incident // by id-1
