@@ -50,6 +50,7 @@ type benchIngestCmd struct {
 	Grace       time.Duration `default:"30s" help:"After --duration, how long requests already due may still be sent and answered."`
 	JSON        bool          `name:"json" help:"Print the report as JSON."`
 	CPUProfile  string        `name:"cpuprofile" placeholder:"FILE" help:"Write a CPU profile of this process to FILE (go tool pprof): of the client, and of the server too when it runs in-process."`
+	MemProfile  string        `name:"memprofile" placeholder:"FILE" help:"Write a heap profile of this process to FILE at the end of the run (go tool pprof): what is live then (inuse_space) and everything allocated (alloc_space), of the client and of an in-process server."`
 }
 
 func (c *benchIngestCmd) Help() string {
@@ -339,6 +340,11 @@ func (c *benchIngestCmd) Run(s streams) error {
 	}
 	if err != nil {
 		return err
+	}
+	if c.MemProfile != "" {
+		if err := writeHeapProfile(c.MemProfile); err != nil {
+			return err
+		}
 	}
 	c.print(s.out, s.err, rep)
 	if rep.Answered == 0 {
