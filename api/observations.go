@@ -173,14 +173,15 @@ func (h *observationHandlers) submit(w http.ResponseWriter, r *http.Request) {
 	var entries []*ledger.Entry
 	var keys []string
 	var at []int // result index of each entry
+	// Decoded from the payloads as logged, as the index would decode the entries.
 	obs := make([]ingest.Observation, len(recs))
+	rerrs := make([]*ingest.RecordError, len(recs))
+	feeds.DecodeRecords(payloads, obs, rerrs)
 	seen := make(map[string]int, len(recs))
 	for i, rec := range recs {
 		res := &resp.Results[i]
 		res.Record = i
-		// Decoded from the payload as logged, as the index would decode the entry.
-		o, rerr := feeds.DecodeRecord(payloads[i])
-		obs[i] = o
+		o, rerr := obs[i], rerrs[i]
 		res.ID = o.ID
 		if rerr != nil {
 			res.Error = recordError(rec.path, rerr.Field, "invalid", rerr.Err.Error())

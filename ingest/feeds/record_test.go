@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -68,4 +69,50 @@ func BenchmarkDecodeRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzDecodeRecords splits its input into records at each 0x1e byte and requires
+// DecodeRecords to give what DecodeRecord gives record by record: records that run into the
+// next one, trailing bytes, Features and refused records included.
+func FuzzDecodeRecords(f *testing.F) {
+	obs := `{"id":"a","observed":"2026-12-05T08:00:00Z","position":{"lon":36,"lat":47,"alt_m":3},"track":{"icao":"ABCDEF"},"source":"ads-b"}`
+	feature := `{"type":"Feature","id":7,"geometry":{"type":"Point","coordinates":[36,47,100]},"properties":{"observed":"2026-12-05T08:00:00Z","source":"uav","category":"tank","count":3}}`
+	for _, s := range []string{
+		obs + "\x1e" + obs,
+		obs + "\x1e" + feature + "\x1e" + obs,
+		obs + "\x1e" + `{"id":"b","extra":1}` + "\x1e" + obs,
+		`{"id":"c"` + "\x1e" + obs + "\x1e" + obs,
+		obs + " \x1e\x1e" + obs + `{}` + "\x1e" + obs,
+		`123` + "\x1e" + obs,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		raws := bytes.Split(in, []byte{0x1e})
+		obs := make([]ingest.Observation, len(raws))
+		errs := make([]*ingest.RecordError, len(raws))
+		DecodeRecords(raws, obs, errs)
+		for i, raw := range raws {
+			o, err := DecodeRecord(raw)
+			if (err == nil) != (errs[i] == nil) || err == nil && !reflect.DeepEqual(o, obs[i]) ||
+				err != nil && (err.Field != errs[i].Field || err.Error() != errs[i].Error()) {
+				t.Fatalf("record %d, %q: DecodeRecords %+v, %v; DecodeRecord %+v, %v", i, raw, obs[i], errs[i], o, err)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeRecords(b *testing.B) {
+	raw := []byte(`{"assessed_party":"east","category":"tank","count":3,"credibility":2,"id":"bench-000123","observed":"2026-12-10T08:15:00Z","position":{"lat":47.01571,"lon":36.40572},"reliability":"B","source":"ground-monitor","text":"three tanks moving west along the road"}`)
+	raws := make([][]byte, 1000)
+	for i := range raws {
+		raws[i] = raw
+	}
+	obs := make([]ingest.Observation, len(raws))
+	errs := make([]*ingest.RecordError, len(raws))
+	b.ReportAllocs()
+	for b.Loop() {
+		DecodeRecords(raws, obs, errs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(raws)), "ns/record")
 }
