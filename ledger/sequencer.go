@@ -190,13 +190,24 @@ func (l *Log) commit(batch []*request, lookup bool) {
 		if len(s.keys) > l.keyCache {
 			// Forget the keys written before this batch: requests that looked the store up
 			// before this point will look again (see knownKey).
-			keys := l.newKeyCache()
+			// The map is cleared, not made anew: a new one of this size is fresh memory, and
+			// faulting its pages in cost more than all its lookups (0.22 s of 15 s of CPU
+			// samples in a 400,000-observation run).
+			type kept struct {
+				key string
+				rec keyRecord
+			}
+			batchKeys := make([]kept, 0, len(b.Keys))
 			for _, k := range b.Keys {
 				if k != "" {
-					keys[k] = s.keys[k]
+					batchKeys = append(batchKeys, kept{k, s.keys[k]})
 				}
 			}
-			s.keys, s.keyFloor = keys, b.First
+			clear(s.keys)
+			for _, k := range batchKeys {
+				s.keys[k.key] = k.rec
+			}
+			s.keyFloor = b.First
 		}
 		l.head.Store(&treeHead{size: work.size, root: work.root()})
 	}
