@@ -57,7 +57,9 @@ func (c *benchIngestCmd) Help() string {
 	return `Sends synthetic, valid observations (unique ids, positions spread over the area, times in
 the last ten minutes), signed in batches as the identity of --key, for --duration or until
 --count observations are sent, and reports observations accepted per second, receipt latency
-(p50, p90, p99, max), 429 answers and errors. The details go to stderr; stdout gets one line:
+(p50, p90, p99, max), 429 answers, errors, and the CPU time this process used per observation
+(on a shared machine it varies less than the rate). The details go to stderr; stdout gets one
+line:
 
   N observations in T s: X obs/s; receipt latency p50 A ms, p99 B ms
 
@@ -115,6 +117,11 @@ type benchReport struct {
 	Throughput float64 `json:"accepted_per_s"`
 
 	Latency latencySummary `json:"latency_ms"`
+	// CPU is the CPU time (user and system) this process used from the start to the last
+	// answer: the load tool's, and an in-process server's too. Zero where not measured. On a
+	// shared machine it varies less than the rate, so it is what to compare between builds.
+	CPU          float64 `json:"cpu_s"`
+	CPUPerRecord float64 `json:"cpu_us_per_record"`
 	// ErrorSamples are the first few distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }
@@ -548,6 +555,7 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 	defer stopPreparing()
 
 	st := &benchStats{}
+	cpu0, cpuOK := processCPU()
 	start := time.Now()
 	var interval time.Duration
 	var due int64 // open loop, or closed loop with a count: requests to send
@@ -608,6 +616,7 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 		})
 	}
 	senders.Wait()
+	cpu1, _ := processCPU()
 	cancel()
 	if err := stopPreparing(); err != nil {
 		return benchReport{}, err
@@ -632,6 +641,12 @@ func (b *bench) run(ctx context.Context) (benchReport, error) {
 		rep.Throughput = float64(rep.Accepted) / rep.Elapsed
 	}
 	rep.Latency = summarizeLatencies(st.latencies)
+	if cpuOK {
+		rep.CPU = (cpu1 - cpu0).Seconds()
+		if rep.Accepted > 0 {
+			rep.CPUPerRecord = rep.CPU / float64(rep.Accepted) * 1e6
+		}
+	}
 	return rep, nil
 }
 
@@ -754,6 +769,10 @@ func (c *benchIngestCmd) print(out, detail io.Writer, r benchReport) {
 		fmt.Fprintln(w, "            measured from each request's intended send time")
 	} else {
 		fmt.Fprintln(w, "            measured from each request's send (closed loop)")
+	}
+	if r.CPU > 0 {
+		fmt.Fprintf(w, "cpu         %.2fs (%.1f µs a record accepted; %.2f cores), this process: the load tool, and the server when in-process\n",
+			r.CPU, r.CPUPerRecord, r.CPU/max(r.Elapsed, 1e-9))
 	}
 	for _, e := range r.ErrorSamples {
 		fmt.Fprintf(w, "error       %s\n", e)

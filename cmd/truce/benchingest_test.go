@@ -37,7 +37,7 @@ func TestBenchIngestInProcess(t *testing.T) {
 	if m[1] != "1200" { // 1,100 rounded up to whole batches of 200
 		t.Errorf("%s observations accepted, want 1200", m[1])
 	}
-	for _, want := range []string{"in-process server at http://127.0.0.1:", "1200 accepted, 0 duplicates, 0 refused"} {
+	for _, want := range []string{"in-process server at http://127.0.0.1:", "1200 accepted, 0 duplicates, 0 refused", "µs a record accepted"} {
 		if !strings.Contains(errs.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs.String())
 		}
