@@ -34,13 +34,14 @@
 // Version 2 (migrations/0002_leaf_index.sql, leafindex.go) indexes the first 8 bytes of the
 // leaf hash twice over:
 //
-//   - by epoch of 65,536 entries (entries_leaf_recent on (epoch, prefix)): appends only write
-//     to the newest epoch's few hundred pages, whatever the size of the log;
+//   - by epoch of 16,384 entries (entries_leaf_recent on (epoch, prefix); 65,536 in stores
+//     created before migration 0004): appends only write to the newest epoch's few dozen
+//     pages, whatever the size of the log;
 //   - in leaf_index, sorted by prefix alone, for every complete block of 2^20 entries. Each
 //     Append merges a slice of the last complete block's prefix range, in proportion to its
 //     entry count, so the merge is spread over the appends and has no pause of its own.
 //
-// A lookup makes one search of leaf_index and one per epoch not yet merged (at most 32),
+// A lookup makes one search of leaf_index and one per epoch not yet merged (at most 128),
 // comparing the whole hash of each candidate. The idempotency key is a partial unique index
 // (entries without a key have no row in it).
 //
