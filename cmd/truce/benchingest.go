@@ -46,6 +46,7 @@ type benchIngestCmd struct {
 	Count       int           `placeholder:"N" help:"Send N observations (rounded up to whole batches), then stop; replaces --duration."`
 	Batch       int           `default:"500" help:"Records per request, 1 to 4096."`
 	Concurrency int           `default:"8" help:"Requests in flight at most."`
+	RandomIDs   bool          `name:"random-ids" help:"Give observations random ids (as UUIDs would be) instead of prefix-0, prefix-1, ...: their idempotency keys then land all over the store's key index instead of at its end."`
 	Agreement   string        `help:"Agreement file: spread positions over its zones and use its categories and parties. Default: lon 30 to 40, lat 45 to 50, no category or party."`
 	Grace       time.Duration `default:"30s" help:"After --duration, how long requests already due may still be sent and answered."`
 	JSON        bool          `name:"json" help:"Print the report as JSON."`
@@ -210,10 +211,12 @@ func areaOf(a *agreement.Agreement) benchArea {
 	return ar
 }
 
-// benchRecords makes synthetic observations with ids prefix-0, prefix-1, ...
+// benchRecords makes synthetic observations with ids prefix-0, prefix-1, ..., or random
+// ones.
 type benchRecords struct {
 	area   benchArea
 	prefix string
+	random bool
 	seq    atomic.Int64
 }
 
@@ -221,8 +224,12 @@ func (g *benchRecords) batch(n int, rng *mrand.Rand, now time.Time) []json.RawMe
 	out := make([]json.RawMessage, n)
 	first := g.seq.Add(int64(n)) - int64(n)
 	for i := range out {
+		id := g.prefix + "-" + strconv.FormatInt(first+int64(i), 10)
+		if g.random {
+			id = fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
+		}
 		o := ingest.Observation{
-			ID:       g.prefix + "-" + strconv.FormatInt(first+int64(i), 10),
+			ID:       id,
 			Observed: now.Add(-time.Duration(rng.Int64N(int64(10 * time.Minute)))).UTC().Truncate(time.Millisecond),
 			Position: ingest.Position{
 				Lon: round6(g.area.minLon + rng.Float64()*(g.area.maxLon-g.area.minLon)),
@@ -311,7 +318,7 @@ func (c *benchIngestCmd) Run(s streams) error {
 	}
 	var id [4]byte
 	_, _ = rand.Read(id[:])
-	gen := &benchRecords{area: area, prefix: "bench-" + hex.EncodeToString(id[:])}
+	gen := &benchRecords{area: area, prefix: "bench-" + hex.EncodeToString(id[:]), random: c.RandomIDs}
 	b := &bench{
 		rate: rate, batch: c.Batch, concurrency: c.Concurrency, duration: c.Duration, grace: c.Grace,
 		prepare: func(rng *mrand.Rand) (*client.ObservationBatch, error) {
