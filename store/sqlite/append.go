@@ -42,7 +42,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 	if len(b.Leaves) == 0 {
 		return nil
 	}
-	if err := s.insertRows(ctx, tx, s.insertEntries, len(b.Leaves), 5, func(args []any, i int) []any {
+	if err := s.insertRows(ctx, tx, s.insertEntries, len(b.Leaves), 6, func(args []any, i int) []any {
 		var key any // NULL: no key, so that the UNIQUE constraint ignores it
 		if b.Keys != nil && b.Keys[i] != "" {
 			key = b.Keys[i]
@@ -52,7 +52,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 			leaf = []byte{} // a nil []byte binds as NULL
 		}
 		idx := b.First + int64(i)
-		return append(args, idx, leaf, b.LeafHash[i][:], key, idx>>layout.epochBits)
+		return append(args, idx, leaf, b.LeafHash[i][:], key, idx>>layout.epochBits, b.LeafHash[i][:leafPrefixLen])
 	}); err != nil {
 		return appendError(b, "entries", err)
 	}

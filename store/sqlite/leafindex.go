@@ -41,8 +41,8 @@ var endOfPrefixes = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 // leaf_index, sorted: the recursive CTE makes one search of entries_leaf_recent per epoch.
 const mergeChunkQuery = `WITH RECURSIVE ep(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM ep WHERE x < ?2)
 INSERT OR ROLLBACK INTO leaf_index (prefix, idx)
-SELECT substr(e.leaf_hash, 1, 8), e.idx FROM ep CROSS JOIN entries AS e
-WHERE e.epoch = ep.x AND substr(e.leaf_hash, 1, 8) >= ?3 AND substr(e.leaf_hash, 1, 8) < ?4
+SELECT e.prefix, e.idx FROM ep CROSS JOIN entries AS e
+WHERE e.epoch = ep.x AND e.prefix >= ?3 AND e.prefix < ?4
 ORDER BY 1, 2`
 
 const updateMergeQuery = "UPDATE leaf_index_state SET blocks = ?, cursor = ?"
@@ -59,7 +59,7 @@ SELECT idx FROM (
 	WHERE l.prefix = substr(?1, 1, 8) AND e.leaf_hash = ?1
 	UNION ALL
 	SELECT e.idx FROM ep CROSS JOIN entries AS e
-	WHERE e.epoch = ep.x AND substr(e.leaf_hash, 1, 8) = substr(?1, 1, 8) AND e.leaf_hash = ?1)
+	WHERE e.epoch = ep.x AND e.prefix = substr(?1, 1, 8) AND e.leaf_hash = ?1)
 ORDER BY idx LIMIT 1`
 
 // leafLayout is leaf_index_state: the layout, the blocks wholly merged, and how far into

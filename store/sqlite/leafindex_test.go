@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -231,6 +232,84 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	if got, err := s.IndexOfLeafHash(ctx, tlog.RecordHash([]byte("d"))); err != nil || got != 4 {
 		t.Errorf("IndexOfLeafHash(d) = %d, %v; want 4", got, err)
+	}
+}
+
+// TestMigrateLeafPrefix opens a file of schema version 4 (entries_leaf_recent on an
+// expression) whose first block is merged into leaf_index and the rest not: migration 0005
+// must fill the stored prefix of the unmerged entries, so that every entry is still found by
+// its leaf hash, and appends go on.
+func TestMigrateLeafPrefix(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= 4; v++ {
+		names, _ := fs.Glob(migrations, fmt.Sprintf("migrations/%04d_*.sql", v))
+		text, err := migrations.ReadFile(names[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(text)); err != nil {
+			t.Fatalf("migration %d: %v", v, err)
+		}
+	}
+	// Epochs of 4 entries, blocks of 16; block 0 merged.
+	const n = 40
+	if _, err := db.ExecContext(ctx, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY); INSERT INTO schema_version VALUES (1), (2), (3), (4); "+
+		"UPDATE leaf_index_state SET epoch_bits = 2, block_bits = 4, blocks = 1, cursor = zeroblob(8)"); err != nil {
+		t.Fatal(err)
+	}
+	var f storetest.Frontier
+	leaves := make([][]byte, n)
+	for i := range leaves {
+		leaves[i] = fmt.Appendf(nil, "entry %d", i)
+	}
+	b := f.Batch(leaves, nil)
+	for i, leaf := range leaves {
+		if _, err := db.ExecContext(ctx, "INSERT INTO entries (idx, leaf, leaf_hash, key, epoch) VALUES (?, ?, ?, NULL, ?)", i, leaf, b.LeafHash[i][:], i>>2); err != nil {
+			t.Fatal(err)
+		}
+		if i < 16 {
+			if _, err := db.ExecContext(ctx, "INSERT INTO leaf_index (prefix, idx) VALUES (?, ?)", b.LeafHash[i][:8], i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, h := range b.Hashes {
+		if _, err := db.ExecContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	f.Advance(b)
+
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var filled, empty int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(prefix), count(*) - count(prefix) FROM entries").Scan(&filled, &empty); err != nil {
+		t.Fatal(err)
+	}
+	if filled != n-16 || empty != 16 {
+		t.Errorf("after the migration %d entries have a prefix and %d none; want %d and 16 (those merged)", filled, empty, n-16)
+	}
+	more := make([][]byte, 30)
+	for i := range more {
+		more[i] = fmt.Appendf(nil, "entry %d", n+i)
+	}
+	b2 := f.Batch(more, nil)
+	if err := s.Append(ctx, b2); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range append(b.LeafHash, b2.LeafHash...) {
+		if got, err := s.IndexOfLeafHash(ctx, h); err != nil || got != int64(i) {
+			t.Errorf("IndexOfLeafHash(entry %d) = %d, %v", i, got, err)
+		}
 	}
 }
 

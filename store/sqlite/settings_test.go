@@ -57,10 +57,10 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{leafHashQuery, []any{h}, []string{
 			"SEARCH l USING PRIMARY KEY (prefix=?)",
-			"SEARCH e USING INDEX entries_leaf_recent (epoch=? AND <expr>=?)",
+			"SEARCH e USING INDEX entries_leaf_recent (epoch=? AND prefix=?)",
 		}},
 		{mergeChunkQuery, []any{0, 15, h[:8], h[8:16]}, []string{
-			"SEARCH e USING COVERING INDEX entries_leaf_recent (epoch=? AND <expr>>? AND <expr><?)",
+			"SEARCH e USING COVERING INDEX entries_leaf_recent (epoch=? AND prefix>? AND prefix<?)",
 		}},
 		{"SELECT idx FROM entries WHERE key = ?", []any{"k"}, []string{"USING COVERING INDEX entries_key"}},
 		{"SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", []any{1, 2}, []string{"USING INTEGER PRIMARY KEY"}},
