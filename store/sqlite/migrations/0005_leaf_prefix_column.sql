@@ -8,7 +8,8 @@
 -- needs no statement journal.
 --
 -- prefix is filled for the entries not yet wholly merged into leaf_index (from block "blocks"
--- on), the only ones entries_leaf_recent is searched for; older rows keep NULL.
+-- on), the only ones entries_leaf_recent is searched for; older rows keep NULL. On a large
+-- store that rewrites the rows of the last one or two blocks (at most 2^21 entries), once.
 ALTER TABLE entries ADD COLUMN prefix BLOB; -- substr(leaf_hash, 1, 8), see above
 UPDATE entries SET prefix = substr(leaf_hash, 1, 8)
 	WHERE idx >= (SELECT blocks << block_bits FROM leaf_index_state);
