@@ -96,13 +96,7 @@ type Entry struct {
 // [MaxPayload] bytes; it is copied. Errors are *[FieldError] wrapping [ErrMalformed] or
 // [ErrTooLarge].
 func NewEntry(k Kind, submitter string, submitted time.Time, payload []byte) (*Entry, error) {
-	if !k.Valid() {
-		return nil, fieldErr("kind", ErrMalformed, fmt.Sprintf("invalid kind %d", int(k)))
-	}
-	if err := checkSubmitter(submitter); err != nil {
-		return nil, err
-	}
-	if err := checkTime("submitted", submitted); err != nil {
+	if err := checkParts(k, submitter, submitted); err != nil {
 		return nil, err
 	}
 	if err := checkPayload(payload); err != nil {
@@ -116,26 +110,40 @@ func NewEntry(k Kind, submitter string, submitted time.Time, payload []byte) (*E
 // two each. Errors are *[FieldError] of field "payload" wrapping [ErrMalformed] (raw is
 // not JSON, or not an object) or [ErrTooLarge], or of the other parts as NewEntry's.
 func NewEntryJSON(k Kind, submitter string, submitted time.Time, raw []byte) (*Entry, error) {
-	if !k.Valid() {
-		return nil, fieldErr("kind", ErrMalformed, fmt.Sprintf("invalid kind %d", int(k)))
-	}
-	if err := checkSubmitter(submitter); err != nil {
-		return nil, err
-	}
-	if err := checkTime("submitted", submitted); err != nil {
+	if err := checkParts(k, submitter, submitted); err != nil {
 		return nil, err
 	}
 	payload, err := canonicalize(raw)
 	if err != nil {
 		return nil, fieldErr("payload", ErrMalformed, "not valid JSON: "+err.Error())
 	}
-	if len(payload) > MaxPayload {
-		return nil, fieldErr("payload", ErrTooLarge, fmt.Sprintf("%d bytes, at most %d", len(payload), MaxPayload))
-	}
-	if len(payload) == 0 || payload[0] != '{' {
-		return nil, fieldErr("payload", ErrMalformed, "not a JSON object")
+	if err := checkPayloadObject(payload); err != nil {
+		return nil, err
 	}
 	return newEntry(k, submitter, submitted, payload), nil
+}
+
+// checkParts checks what NewEntry and NewEntryJSON take besides the payload.
+func checkParts(k Kind, submitter string, submitted time.Time) error {
+	if !k.Valid() {
+		return fieldErr("kind", ErrMalformed, fmt.Sprintf("invalid kind %d", int(k)))
+	}
+	if err := checkSubmitter(submitter); err != nil {
+		return err
+	}
+	return checkTime("submitted", submitted)
+}
+
+// checkPayloadObject checks a payload's size and that it is an object; its canonical form is
+// checked apart (checkPayload) or made (NewEntryJSON).
+func checkPayloadObject(p []byte) error {
+	if len(p) > MaxPayload {
+		return fieldErr("payload", ErrTooLarge, fmt.Sprintf("%d bytes, at most %d", len(p), MaxPayload))
+	}
+	if len(p) == 0 || p[0] != '{' {
+		return fieldErr("payload", ErrMalformed, "not a JSON object")
+	}
+	return nil
 }
 
 // newEntry makes an unsigned entry of checked parts; it keeps payload.
@@ -495,11 +503,8 @@ func parseTime(field, s string) (time.Time, error) {
 }
 
 func checkPayload(p []byte) error {
-	if len(p) > MaxPayload {
-		return fieldErr("payload", ErrTooLarge, fmt.Sprintf("%d bytes, at most %d", len(p), MaxPayload))
-	}
-	if len(p) == 0 || p[0] != '{' {
-		return fieldErr("payload", ErrMalformed, "not a JSON object")
+	if err := checkPayloadObject(p); err != nil {
+		return err
 	}
 	if err := isCanonical(p); err != nil {
 		if errors.Is(err, errNotCanonical) {
