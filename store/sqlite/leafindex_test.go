@@ -175,17 +175,7 @@ func TestLeafIndexMerge(t *testing.T) {
 func TestMigrateFromVersion1(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1, err := migrations.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, string(v1)+"; CREATE TABLE schema_version (version INTEGER PRIMARY KEY); INSERT INTO schema_version VALUES (1)"); err != nil {
-		t.Fatal(err)
-	}
+	db := oldSchemaFile(t, dir, 1)
 	var f storetest.Frontier
 	leaves := [][]byte{[]byte("a"), []byte("b"), []byte("a"), []byte("c")}
 	b := f.Batch(leaves, []string{"k0", "", "", "k3"})
@@ -198,11 +188,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i, h := range b.Hashes {
-		if _, err := db.ExecContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertHashes(t, db, b.Hashes)
 	db.Close()
 	f.Advance(b)
 
@@ -242,24 +228,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 func TestMigrateLeafPrefix(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for v := 1; v <= 4; v++ {
-		names, _ := fs.Glob(migrations, fmt.Sprintf("migrations/%04d_*.sql", v))
-		text, err := migrations.ReadFile(names[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.ExecContext(ctx, string(text)); err != nil {
-			t.Fatalf("migration %d: %v", v, err)
-		}
-	}
+	db := oldSchemaFile(t, dir, 4)
 	// Epochs of 4 entries, blocks of 16; block 0 merged.
 	const n = 40
-	if _, err := db.ExecContext(ctx, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY); INSERT INTO schema_version VALUES (1), (2), (3), (4); "+
-		"UPDATE leaf_index_state SET epoch_bits = 2, block_bits = 4, blocks = 1, cursor = zeroblob(8)"); err != nil {
+	if _, err := db.ExecContext(ctx, "UPDATE leaf_index_state SET epoch_bits = 2, block_bits = 4, blocks = 1, cursor = zeroblob(8)"); err != nil {
 		t.Fatal(err)
 	}
 	var f storetest.Frontier
@@ -278,11 +250,7 @@ func TestMigrateLeafPrefix(t *testing.T) {
 			}
 		}
 	}
-	for i, h := range b.Hashes {
-		if _, err := db.ExecContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertHashes(t, db, b.Hashes)
 	db.Close()
 	f.Advance(b)
 
@@ -309,6 +277,43 @@ func TestMigrateLeafPrefix(t *testing.T) {
 	for i, h := range append(b.LeafHash, b2.LeafHash...) {
 		if got, err := s.IndexOfLeafHash(ctx, h); err != nil || got != int64(i) {
 			t.Errorf("IndexOfLeafHash(entry %d) = %d, %v", i, got, err)
+		}
+	}
+}
+
+// oldSchemaFile creates the store's file in dir at schema version, as truce of that version
+// left it, and returns it open; the caller writes rows and closes it.
+func oldSchemaFile(t *testing.T, dir string, version int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE schema_version (version INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= version; v++ {
+		names, _ := fs.Glob(migrations, fmt.Sprintf("migrations/%04d_*.sql", v))
+		if len(names) != 1 {
+			t.Fatalf("migration %d: %d files", v, len(names))
+		}
+		text, err := migrations.ReadFile(names[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(t.Context(), string(text)+"; INSERT INTO schema_version VALUES (?)", v); err != nil {
+			t.Fatalf("migration %d: %v", v, err)
+		}
+	}
+	return db
+}
+
+// insertHashes writes the stored hashes of a log into db's hashes table, from index 0.
+func insertHashes(t *testing.T, db *sql.DB, hashes []tlog.Hash) {
+	t.Helper()
+	for i, h := range hashes {
+		if _, err := db.ExecContext(t.Context(), "INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
