@@ -378,7 +378,7 @@ func (l *Log) appendBatch(ctx context.Context, es []*Entry, keys []string, batch
 	}
 	r.setForm(logged)
 	// The sequencer checks the keys: against those it wrote lately, held in memory, and,
-	// through the store's unique index on keys, against all others as it writes (see
+	// through the store's own check of keys (store.ErrDuplicateKey), against all others as it writes (see
 	// commit). Looking each key up in the store here first cost a query per entry, a tenth of
 	// the intake's CPU time, to find what is almost always absent.
 

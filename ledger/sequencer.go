@@ -52,11 +52,11 @@ func (l *Log) run() {
 // commit sequences a batch of requests and writes it in one store transaction.
 //
 // Idempotency keys are checked optimistically: a key the sequencer wrote lately (held in
-// memory) gives its original receipt, and any other is taken as new, the store's unique index
-// on keys refusing the whole transaction (store.ErrDuplicateKey, nothing written) if it is
-// not. commit then sequences the batch again with lookup set, looking every key it does
-// not hold in memory up in the store: a resubmission costs a failed transaction and a lookup
-// per key, a new key nothing beyond the index's own check.
+// memory) gives its original receipt, and any other is taken as new, the store refusing the
+// whole transaction (store.ErrDuplicateKey, nothing written) if it is not. commit then
+// sequences the batch again with lookup set, looking every key it does not hold in memory up
+// in the store: a resubmission costs a failed transaction and a lookup per key, a new key
+// nothing beyond the store's own check.
 func (l *Log) commit(batch []*request, lookup bool) {
 	s := &l.seq
 	if s.stale {

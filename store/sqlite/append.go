@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"strings"
 
 	"github.com/truce-mission/truce/store"
 	"github.com/truce-mission/truce/store/internal/validate"
@@ -20,6 +19,9 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 	if err := validate.Batch(b); err != nil {
 		return err
 	}
+	s.appendMu.Lock() // for s.keys: Append takes the one writer connection anyway
+	defer s.appendMu.Unlock()
+	<-s.keysLoaded
 	tx, err := s.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock, before reading the size
 	if err != nil {
 		return fmt.Errorf("appending at %d: %w", b.First, err)
@@ -42,17 +44,32 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 	if len(b.Leaves) == 0 {
 		return nil
 	}
-	if err := s.insertRows(ctx, tx, s.insertEntries, len(b.Leaves), 6, func(args []any, i int) []any {
-		var key any // NULL: no key, so that the UNIQUE constraint ignores it
-		if b.Keys != nil && b.Keys[i] != "" {
-			key = b.Keys[i]
+	var keyPrefixes [][]byte // nil for no key
+	if b.Keys != nil {
+		keyPrefixes = make([][]byte, len(b.Keys))
+		for i, k := range b.Keys {
+			if k != "" {
+				keyPrefixes[i] = keyPrefix(k)
+			}
+		}
+		if err := s.syncKeyFilter(ctx, tx, entries, layout); err != nil {
+			return fmt.Errorf("appending at %d: %w", b.First, err)
+		}
+		if err := s.checkKeys(ctx, tx, b, keyPrefixes); err != nil {
+			return err
+		}
+	}
+	if err := s.insertRows(ctx, tx, s.insertEntries, len(b.Leaves), 7, func(args []any, i int) []any {
+		var key, kp any // NULL for no key
+		if keyPrefixes != nil && keyPrefixes[i] != nil {
+			key, kp = b.Keys[i], keyPrefixes[i]
 		}
 		leaf := b.Leaves[i]
 		if leaf == nil {
 			leaf = []byte{} // a nil []byte binds as NULL
 		}
 		idx := b.First + int64(i)
-		return append(args, idx, leaf, b.LeafHash[i][:], key, idx>>layout.epochBits, b.LeafHash[i][:leafPrefixLen])
+		return append(args, idx, leaf, b.LeafHash[i][:], key, idx>>layout.epochBits, b.LeafHash[i][:leafPrefixLen], kp)
 	}); err != nil {
 		return appendError(b, "entries", err)
 	}
@@ -61,11 +78,28 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 	}); err != nil {
 		return appendError(b, "hashes", err)
 	}
-	if err := s.mergeLeafIndex(ctx, tx, b.First+int64(len(b.Leaves)), len(b.Leaves), layout); err != nil {
+	merged, err := s.mergeLeafIndex(ctx, tx, b.First+int64(len(b.Leaves)), len(b.Leaves), layout)
+	if err != nil {
 		return fmt.Errorf("appending at %d: %w", b.First, err)
 	}
 	if err := tx.Commit(); err != nil {
+		s.keysMu.Lock()
+		s.keys.size = -1 // the commit may have happened: reload on the next Append
+		s.keysMu.Unlock()
 		return fmt.Errorf("appending at %d: committing: %w", b.First, err)
+	}
+	if s.keys.size == entries { // loaded, and synced if the batch has keys
+		s.keysMu.Lock()
+		for i, p := range keyPrefixes {
+			if p != nil {
+				s.keys.add(p, b.First+int64(i), true)
+			}
+		}
+		if merged.blocks != layout.blocks {
+			s.keys.merged(merged)
+		}
+		s.keys.size += int64(len(b.Leaves))
+		s.keysMu.Unlock()
 	}
 	s.kickCheckpoint()
 	return nil
@@ -99,8 +133,6 @@ func appendError(b *store.Batch, table string, err error) error {
 	var e *sqlite.Error
 	if errors.As(err, &e) {
 		switch {
-		case e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "entries.key"):
-			return fmt.Errorf("%w: batch at %d: %v", store.ErrDuplicateKey, b.First, err)
 		case e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			// The size check under the write lock makes this unreachable, short of a broken file.
 			return fmt.Errorf("%w: batch at %d: %v", store.ErrConflict, b.First, err)

@@ -83,7 +83,7 @@ func parseLeafLayout(epochBits, blockBits, blocks int64, cursor []byte) (leafLay
 // entries cover in a block: from the oldest complete block not yet merged, and on into the
 // next complete one if that block is done. (So at most one complete block is ever unmerged,
 // and none once the block after it is 1/mergeRate full.)
-func (s *Store) mergeLeafIndex(ctx context.Context, tx *sql.Tx, size int64, appended int, m leafLayout) error {
+func (s *Store) mergeLeafIndex(ctx context.Context, tx *sql.Tx, size int64, appended int, m leafLayout) (leafLayout, error) {
 	budget := uint64(appended) * mergeRate // in entries of a block, on average
 	start := m
 	for budget > 0 && size >= (m.blocks+1)<<m.blockBits {
@@ -106,7 +106,10 @@ func (s *Store) mergeLeafIndex(ctx context.Context, tx *sql.Tx, size int64, appe
 		first := m.blocks << (m.blockBits - m.epochBits)
 		last := first + 1<<(m.blockBits-m.epochBits) - 1
 		if _, err := tx.StmtContext(ctx, s.mergeChunk).ExecContext(ctx, first, last, lo, hi); err != nil {
-			return fmt.Errorf("merging block %d into leaf_index: %w", m.blocks, err)
+			return m, fmt.Errorf("merging block %d into leaf_index: %w", m.blocks, err)
+		}
+		if _, err := tx.StmtContext(ctx, s.mergeKeyChunk).ExecContext(ctx, first, last, lo, hi); err != nil {
+			return m, fmt.Errorf("merging block %d into key_index: %w", m.blocks, err)
 		}
 		if done {
 			m.blocks, m.cursor = m.blocks+1, 0
@@ -115,12 +118,12 @@ func (s *Store) mergeLeafIndex(ctx context.Context, tx *sql.Tx, size int64, appe
 		}
 	}
 	if m == start {
-		return nil
+		return m, nil
 	}
 	if _, err := tx.StmtContext(ctx, s.updateMerge).ExecContext(ctx, m.blocks, binary.BigEndian.AppendUint64(nil, m.cursor)); err != nil {
-		return fmt.Errorf("recording the merge into leaf_index: %w", err)
+		return m, fmt.Errorf("recording the merge into leaf_index: %w", err)
 	}
-	return nil
+	return m, nil
 }
 
 // IndexOfLeafHash returns the lowest index of an entry whose leaf hash is h.

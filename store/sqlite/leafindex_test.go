@@ -27,6 +27,8 @@ func openSmall(t *testing.T, dir string) *Store {
 	if _, err := s.w.ExecContext(t.Context(), "UPDATE leaf_index_state SET epoch_bits = 2, block_bits = 4"); err != nil {
 		t.Fatal(err)
 	}
+	<-s.keysLoaded
+	s.keys = newKeyFilter(firstFilterKeys) // loaded with the layout Open found; load again
 	return s
 }
 

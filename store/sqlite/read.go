@@ -138,7 +138,14 @@ func (s *Store) IndexOfKey(ctx context.Context, key string) (int64, error) {
 	if key == "" {
 		return 0, fmt.Errorf("empty idempotency key: %w", store.ErrNotFound)
 	}
-	return s.index(ctx, s.rKey, key, fmt.Sprintf("idempotency key %q", key))
+	idx, err := s.lookUpKey(ctx, nil, s.rKey, key)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("looking up idempotency key %q: %w", key, err)
+	case idx < 0:
+		return 0, fmt.Errorf("idempotency key %q: %w", key, store.ErrNotFound)
+	}
+	return idx, nil
 }
 
 func (s *Store) index(ctx context.Context, st *sql.Stmt, arg any, what string) (int64, error) {

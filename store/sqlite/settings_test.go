@@ -62,7 +62,13 @@ func TestQueryPlans(t *testing.T) {
 		{mergeChunkQuery, []any{0, 15, h[:8], h[8:16]}, []string{
 			"SEARCH e USING COVERING INDEX entries_leaf_recent (epoch=? AND prefix>? AND prefix<?)",
 		}},
-		{"SELECT idx FROM entries WHERE key = ?", []any{"k"}, []string{"USING COVERING INDEX entries_key"}},
+		{keyQuery, []any{"k", h[:8]}, []string{
+			"SEARCH k USING PRIMARY KEY (prefix=?)",
+			"SEARCH e USING INDEX entries_key_recent (epoch=? AND key_prefix=?)",
+		}},
+		{mergeKeyChunkQuery, []any{0, 15, h[:8], h[8:16]}, []string{
+			"SEARCH e USING COVERING INDEX entries_key_recent (epoch=? AND key_prefix>? AND key_prefix<?)",
+		}},
 		{"SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", []any{1, 2}, []string{"USING INTEGER PRIMARY KEY"}},
 		{"SELECT idx, hash FROM hashes WHERE idx IN (?, ?)", []any{1, 2}, []string{"USING INTEGER PRIMARY KEY"}},
 	} {

@@ -42,8 +42,17 @@
 //     entry count, so the merge is spread over the appends and has no pause of its own.
 //
 // A lookup makes one search of leaf_index and one per epoch not yet merged (at most 128),
-// comparing the whole hash of each candidate. The idempotency key is a partial unique index
-// (entries without a key have no row in it).
+// comparing the whole hash of each candidate.
+//
+// # Idempotency keys
+//
+// Keys are looked up the same way, by the first 8 bytes of their SHA-256 (migration 0006,
+// keyindex.go): a unique index on the keys themselves, random as submitters' ids are, made
+// each key of a commit a write to an index page of its own (88,800 observations/s through the
+// intake with ordered ids, 49,600 with random ones). Append keeps keys unique itself: a Bloom
+// filter in memory of every stored key's prefix (about 1.8 MB per million keys, loaded at the
+// first Append, 0.1% false positives per filter) clears almost every new key at once, and
+// the key it may hold is looked up in the transaction.
 //
 // # Performance
 //
@@ -88,12 +97,14 @@ type Store struct {
 	insertEntries  []*sql.Stmt // [k] inserts 1<<k rows
 	insertHashes   []*sql.Stmt // [k] inserts 1<<k rows
 	mergeChunk     *sql.Stmt
+	mergeKeyChunk  *sql.Stmt
+	wKey           keyStmts // in Append's transaction
 	updateMerge    *sql.Stmt
 	putCheckpoint  *sql.Stmt
 	rSize          *sql.Stmt
 	rLeaves        *sql.Stmt
 	rLeafHash      *sql.Stmt
-	rKey           *sql.Stmt
+	rKey           keyStmts
 	rCheckpoint    *sql.Stmt
 	rLatest        *sql.Stmt
 	readHashesMu   sync.Mutex
@@ -105,6 +116,14 @@ type Store struct {
 	ckptKick chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
+
+	// appendMu serializes Append (it takes the one writer connection anyway), the only
+	// writer of keys once preloadKeys has closed keysLoaded; keysMu guards keys against the
+	// readers (IndexOfKey).
+	appendMu   sync.Mutex
+	keysMu     sync.RWMutex
+	keys       keyFilter
+	keysLoaded chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -170,7 +189,7 @@ func Open(dir string) (*Store, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("opening sqlite store: path %q contains '?'", path)
 	}
-	s := &Store{path: path, readHashesStmt: make(map[int]*sql.Stmt)}
+	s := &Store{path: path, readHashesStmt: make(map[int]*sql.Stmt), keys: newKeyFilter(firstFilterKeys)}
 	if err := s.open(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
@@ -218,6 +237,8 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
+	s.keysLoaded = make(chan struct{})
+	go s.preloadKeys()
 
 	if s.ckpt, err = sql.Open("sqlite", s.path+"?"+checkpointerPragmas+busy); err != nil {
 		return err
@@ -322,18 +343,20 @@ func (s *Store) prepare(ctx context.Context) error {
 	}
 	s.wSize = prep(s.w, appendStateQuery)
 	for n := 1; n <= maxEntryRows; n *= 2 {
-		s.insertEntries = append(s.insertEntries, prep(s.w, insertQuery("entries (idx, leaf, leaf_hash, key, epoch, prefix)", 6, n)))
+		s.insertEntries = append(s.insertEntries, prep(s.w, insertQuery("entries (idx, leaf, leaf_hash, key, epoch, prefix, key_prefix)", 7, n)))
 	}
 	for n := 1; n <= maxHashRows; n *= 2 {
 		s.insertHashes = append(s.insertHashes, prep(s.w, insertQuery("hashes (idx, hash)", 2, n)))
 	}
 	s.mergeChunk = prep(s.w, mergeChunkQuery)
+	s.mergeKeyChunk = prep(s.w, mergeKeyChunkQuery)
+	s.wKey = keyStmts{prep(s.w, keyQuery), prep(s.w, keyProbeQuery)}
 	s.updateMerge = prep(s.w, updateMergeQuery)
 	s.putCheckpoint = prep(s.w, "INSERT INTO checkpoints (size, note) VALUES (?, ?) ON CONFLICT (size) DO NOTHING")
 	s.rSize = prep(s.r, sizeQuery)
 	s.rLeaves = prep(s.r, "SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")
 	s.rLeafHash = prep(s.r, leafHashQuery)
-	s.rKey = prep(s.r, "SELECT idx FROM entries WHERE key = ?")
+	s.rKey = keyStmts{prep(s.r, keyQuery), prep(s.r, keyProbeQuery)}
 	s.rCheckpoint = prep(s.r, "SELECT note FROM checkpoints WHERE size = ?")
 	s.rLatest = prep(s.r, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
 	return err
@@ -356,6 +379,9 @@ func (s *Store) Close() error {
 		if s.ckptStop != nil {
 			close(s.ckptStop)
 			<-s.ckptDone
+		}
+		if s.keysLoaded != nil {
+			<-s.keysLoaded
 		}
 		var errs []error
 		// The writer last: closing the last connection checkpoints the WAL into the file.

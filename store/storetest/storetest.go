@@ -723,10 +723,11 @@ func testLargeBatch(t *testing.T, open opener) {
 // RunTwoWriters checks a backend that several processes may share: a and b are two stores over
 // the same empty data. Rounds of appends race at the same position from both; in each, exactly
 // one must win and the other must fail with store.ErrConflict, and both must then read the
-// winner's entries.
+// winner's entries. Then each must refuse every key the rounds stored, whichever wrote it.
 func RunTwoWriters(t *testing.T, a, b store.Store) {
 	ctx := t.Context()
 	var f Frontier
+	var stored []string
 	for round := range 20 {
 		batches := [2]*store.Batch{
 			f.Batch(leaves(f.Size()*2, 3, 40), []string{fmt.Sprintf("a-%d", round), "", ""}),
@@ -755,6 +756,7 @@ func RunTwoWriters(t *testing.T, a, b store.Store) {
 			t.Fatalf("round %d: both appends at %d failed: %v", round, f.Size(), errs)
 		}
 		f.Advance(batches[won])
+		stored = append(stored, batches[won].Keys[0])
 		for _, s := range []store.Store{a, b} {
 			got, err := s.Leaves(ctx, batches[won].First, f.Size())
 			if err != nil || !slices.EqualFunc(got, batches[won].Leaves, bytes.Equal) {
@@ -763,6 +765,33 @@ func RunTwoWriters(t *testing.T, a, b store.Store) {
 			if root, err := tlog.TreeHash(f.Size(), reader(ctx, s)); err != nil || root != f.Root() {
 				t.Fatalf("round %d: tree hash %v, %v; want %v", round, root, err, f.Root())
 			}
+		}
+	}
+	// Each in turn, so that each must see what the other wrote since its own last append.
+	for i, s := range []store.Store{a, b, a, b} {
+		other := map[store.Store]store.Store{a: b, b: a}[s]
+		key := fmt.Sprintf("turn-%d", i)
+		bt := f.Batch(leaves(f.Size()*2, 1, 40), []string{key})
+		if err := s.Append(ctx, bt); err != nil {
+			t.Fatalf("turn %d: Append: %v", i, err)
+		}
+		f.Advance(bt)
+		stored = append(stored, key)
+		if idx, err := other.IndexOfKey(ctx, key); err != nil || idx != f.Size()-1 {
+			t.Fatalf("turn %d: the other store's IndexOfKey(%q) = %d, %v; want %d", i, key, idx, err, f.Size()-1)
+		}
+		if i > 0 {
+			err := s.Append(ctx, f.Batch(leaves(f.Size()*2, 1, 40), []string{fmt.Sprintf("turn-%d", i-1)}))
+			wantErr(t, fmt.Sprintf("turn %d: Append reusing the other store's last key", i), err, store.ErrDuplicateKey)
+		}
+	}
+	for _, key := range stored {
+		for name, s := range map[string]store.Store{"a": a, "b": b} {
+			if _, err := s.IndexOfKey(ctx, key); err != nil {
+				t.Fatalf("store %s: IndexOfKey(%q): %v", name, key, err)
+			}
+			err := s.Append(ctx, f.Batch(leaves(f.Size()*2, 1, 40), []string{key}))
+			wantErr(t, fmt.Sprintf("store %s: Append reusing key %q", name, key), err, store.ErrDuplicateKey)
 		}
 	}
 }
