@@ -379,6 +379,9 @@ func (e *Engine) observe(index int64, en *ledger.Entry, decoded *ingest.Observat
 	if r.party == "" {
 		r.party = o.ClaimedParty
 	}
+	if p, ok := e.a.Party(r.party); ok {
+		r.party = p.ID // the agreement's own string: joins compares it with many others'
+	}
 	r.absent = isAbsent(o.Text)
 	if o.Track != nil {
 		switch {
@@ -624,7 +627,7 @@ func (e *Engine) joins(inc *incident, r *obsRec) bool {
 		if r.o.Category == "" || x.o.Category == "" {
 			continue
 		}
-		if !e.a.CategoryCovers(r.o.Category, x.o.Category) && !e.a.CategoryCovers(x.o.Category, r.o.Category) {
+		if !e.categoriesRelated(r, x) {
 			continue
 		}
 		if geo.DistanceMeters(r.pt, x.pt) <= e.opts.FuseDistanceM {
@@ -632,6 +635,16 @@ func (e *Engine) joins(inc *incident, r *obsRec) bool {
 		}
 	}
 	return false
+}
+
+// categoriesRelated says whether one of the categories of r and x covers the other: by
+// number (a table look-up; joins asks it of every observation in the fusion window), and
+// for a category the agreement does not declare, which covers only itself, by name.
+func (e *Engine) categoriesRelated(r, x *obsRec) bool {
+	if r.cat < 0 || x.cat < 0 {
+		return r.o.Category == x.o.Category
+	}
+	return e.categoryCovers(r.cat, x.cat) || e.categoryCovers(x.cat, r.cat)
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
