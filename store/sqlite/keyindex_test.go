@@ -66,45 +66,12 @@ func (m *keyModel) check(t *testing.T, s *Store, rng *rand.Rand) {
 		t.Fatalf("Size = %d, %v after refused appends; want %d", size, err, n)
 	}
 
-	var (
-		blockBits, blocks int64
-		cursor            []byte
-	)
-	if err := s.r.QueryRowContext(ctx, "SELECT block_bits, blocks, cursor FROM leaf_index_state").Scan(&blockBits, &blocks, &cursor); err != nil {
-		t.Fatal(err)
-	}
-	want := map[int64][]byte{}
-	for i, k := range m.keys {
-		b, p := int64(i)>>blockBits, keyPrefix(k)
-		if k != "" && (b < blocks || b == blocks && n >= (b+1)<<blockBits && bytes.Compare(p, cursor) < 0) {
-			want[int64(i)] = p
+	checkMergedIndex(t, s, "key_index", len(m.keys), func(i int) []byte {
+		if m.keys[i] == "" {
+			return nil
 		}
-	}
-	rows, err := s.r.QueryContext(ctx, "SELECT prefix, idx FROM key_index")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	got := 0
-	for rows.Next() {
-		var (
-			prefix []byte
-			idx    int64
-		)
-		if err := rows.Scan(&prefix, &idx); err != nil {
-			t.Fatal(err)
-		}
-		if w, ok := want[idx]; !ok || !bytes.Equal(w, prefix) {
-			t.Fatalf("size %d (blocks %d, cursor %x): key_index holds entry %d, prefix %x; want it: %v", n, blocks, cursor, idx, prefix, ok)
-		}
-		got++
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got != len(want) {
-		t.Fatalf("size %d (blocks %d, cursor %x): key_index holds %d entries, want %d", n, blocks, cursor, got, len(want))
-	}
+		return keyPrefix(m.keys[i])
+	})
 }
 
 // TestKeyIndexMerge appends batches of many sizes, most entries with a key, and checks after

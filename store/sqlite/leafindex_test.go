@@ -76,26 +76,34 @@ func (m *leafModel) check(t *testing.T, s *Store, absent ...tlog.Hash) {
 		}
 	}
 
+	checkMergedIndex(t, s, "leaf_index", len(m.hashes), func(i int) []byte { return m.hashes[i][:8] })
+}
+
+// checkMergedIndex checks that table (leaf_index or key_index) holds exactly the prefix of
+// each merged entry of a log of n entries, as leaf_index_state says how far the merge has
+// gone, and that the merge is at most one block behind; prefixOf(i) is entry i's prefix, nil
+// for none (an entry without a key).
+func checkMergedIndex(t *testing.T, s *Store, table string, n int, prefixOf func(int) []byte) {
+	t.Helper()
 	var (
-		epochBits, blockBits, blocks int64
-		cursor                       []byte
+		blockBits, blocks int64
+		cursor            []byte
 	)
-	if err := s.r.QueryRowContext(ctx, "SELECT epoch_bits, block_bits, blocks, cursor FROM leaf_index_state").
-		Scan(&epochBits, &blockBits, &blocks, &cursor); err != nil {
+	if err := s.r.QueryRowContext(t.Context(), "SELECT block_bits, blocks, cursor FROM leaf_index_state").
+		Scan(&blockBits, &blocks, &cursor); err != nil {
 		t.Fatal(err)
 	}
-	n := int64(len(m.hashes))
-	if complete := n >> blockBits; blocks > complete || blocks < complete-1 {
+	if complete := int64(n) >> blockBits; blocks > complete || blocks < complete-1 {
 		t.Fatalf("size %d: %d blocks merged; %d are complete, and merging should be at most one behind", n, blocks, complete)
 	}
 	want := map[int64][]byte{}
-	for i, h := range m.hashes {
-		b := int64(i) >> blockBits
-		if b < blocks || b == blocks && n >= (b+1)<<blockBits && bytes.Compare(h[:8], cursor) < 0 {
-			want[int64(i)] = h[:8]
+	for i := range n {
+		p, b := prefixOf(i), int64(i)>>blockBits
+		if p != nil && (b < blocks || b == blocks && int64(n) >= (b+1)<<blockBits && bytes.Compare(p, cursor) < 0) {
+			want[int64(i)] = p
 		}
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT prefix, idx FROM leaf_index")
+	rows, err := s.r.QueryContext(t.Context(), "SELECT prefix, idx FROM "+table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +118,7 @@ func (m *leafModel) check(t *testing.T, s *Store, absent ...tlog.Hash) {
 			t.Fatal(err)
 		}
 		if w, ok := want[idx]; !ok || !bytes.Equal(w, prefix) {
-			t.Fatalf("size %d (blocks %d, cursor %x): leaf_index holds entry %d, prefix %x; want it: %v", n, blocks, cursor, idx, prefix, ok)
+			t.Fatalf("size %d (blocks %d, cursor %x): %s holds entry %d, prefix %x; want it: %v", n, blocks, cursor, table, idx, prefix, ok)
 		}
 		got++
 	}
@@ -118,7 +126,7 @@ func (m *leafModel) check(t *testing.T, s *Store, absent ...tlog.Hash) {
 		t.Fatal(err)
 	}
 	if got != len(want) {
-		t.Fatalf("size %d (blocks %d, cursor %x): leaf_index holds %d entries, want %d", n, blocks, cursor, got, len(want))
+		t.Fatalf("size %d (blocks %d, cursor %x): %s holds %d entries, want %d", n, blocks, cursor, table, got, len(want))
 	}
 }
 
